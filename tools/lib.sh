@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Shared set-up steps of tools/test.sh and tools/demo.sh. Each step creates what it needs, so both work on a fresh
+# clone with nothing installed but Python 3.11.
+# shellcheck disable=SC2034  # variables are used by the scripts that source this file
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$ROOT/.venv"
+BUILD="$ROOT/.build"
+STAGED="$BUILD/ansible_collections/hyperv/avma"
+PYTHON=${PYTHON:-python3.11}
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha256" wanted
+  wanted=$(sha256sum "$ROOT/tests/requirements.txt" | cut -d' ' -f1)
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+    return
+  fi
+  log "creating $VENV with the pinned requirements"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/tests/requirements.txt"
+  echo "$wanted" > "$stamp"
+}
+
+# Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.
+link_collection() {
+  mkdir -p "$BUILD/collections/ansible_collections/hyperv"
+  ln -sfn "$ROOT" "$BUILD/collections/ansible_collections/hyperv/avma"
+  export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
+}
+
+# ansible-test insists that its working directory really is ansible_collections/<namespace>/<name>, so it gets a copy
+# of the files git knows about (committed or not, minus the ignored ones).
+stage_collection() {
+  rm -rf "$STAGED"
+  mkdir -p "$STAGED"
+  (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
+    | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$STAGED"
+}
+
+# ansible-test bootstraps pip in its virtual environments with a script it downloads; where that host cannot be
+# reached, a stand-in that uses ensurepip's bundled pip takes its place.
+ensure_get_pip() {
+  local version cache
+  for version in 24.2 23.1.2; do
+    cache="$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+    [ -s "$cache" ] && continue
+    mkdir -p "$(dirname "$cache")"
+    if curl -fsSL --max-time 15 -o "$cache.download" "https://ci-files.testing.ansible.com/ansible-test/get-pip-$version.py" 2>/dev/null; then
+      mv "$cache.download" "$cache"
+    else
+      rm -f "$cache.download"
+      log "get-pip $version could not be downloaded; using the ensurepip stand-in"
+      cp "$ROOT/tools/get_pip_standin.py" "$cache"
+    fi
+  done
+}
+
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null && return
+  log "installing shellcheck (Debian package) for ansible-test sanity"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck) >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+  fi
+}

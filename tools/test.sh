@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, the lab integration tests (real ansible-playbook runs over WinRM against the lab,
+# which the tests start themselves) and ansible-test sanity. Works on a fresh clone with only Python 3.11 installed.
+set -euo pipefail
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ensure_venv
+ensure_shellcheck
+ensure_get_pip
+link_collection
+export PATH="$VENV/bin:$PATH"
+
+log "pytest: unit and lab integration tests"
+# pytest exits 5 when it collected no test; set -e turns that, like any failure, into a failed run.
+(cd "$ROOT" && pytest -p no:cacheprovider -n 2 tests/unit tests/integration "$@")
+
+log "ansible-test sanity (ansible-core $(ansible --version | head -1 | sed 's/.*core \([0-9.]*\).*/\1/'), Python 3.11)"
+stage_collection
+(cd "$STAGED" && ansible-test sanity --venv --python 3.11 --color no)
+
+log "all tests passed"
