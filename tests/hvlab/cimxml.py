@@ -1,0 +1,73 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CIM instances on the wire, as the WMI plugin writes them.
+
+- a whole instance (``SELECT *``, class enumeration, Get): ``<p:Class xmlns:xsi xmlns:p="<class resource URI>"
+  xmlns:cim xsi:type="p:Class_Type">`` with one ``p:Prop`` element per property, in the class's order;
+- selected properties (``SELECT a, b``): ``<w:XmlFragment>`` with unprefixed elements (txwinrm capture);
+- nulls ``xsi:nil="true"`` (null arrays add ``m:IsNullArray="true"``), arrays as repeated elements, datetimes wrapped
+  in ``cim:Datetime`` (``Datetime`` in a fragment);
+- endpoint references: ``a:EndpointReference`` with ``a:Address`` and ``a:ReferenceParameters`` (ResourceURI +
+  SelectorSet), ``__cimnamespace`` added for DMTF resource URIs.
+"""
+
+from .cimtypes import to_wire
+from .namespaces import ANONYMOUS, CIM_NAMESPACE_SELECTOR, NS
+from .xmltext import element, escape_attribute, escape_text
+
+
+def _values(prop, value, tag, datetime_tag):
+    """The element(s) for one property value."""
+    if value is None:
+        if prop.is_array:
+            return '<%s xmlns:m="%s" xsi:nil="true" m:IsNullArray="true"/>' % (tag, NS["p"])
+        return '<%s xsi:nil="true"/>' % tag
+    items = value if prop.is_array else [value]
+    parts = []
+    for item in items:
+        text = escape_text(to_wire(prop.cim_type, item))
+        if prop.cim_type == "datetime":
+            text = "<%s>%s</%s>" % (datetime_tag, text, datetime_tag)
+        parts.append("<%s>%s</%s>" % (tag, text, tag))
+    return "".join(parts)
+
+
+def render_instance(cim_class, instance, resource_uri):
+    """A whole instance; ``resource_uri`` is the class's resource URI the client used (WMI or DMTF form)."""
+    body = "".join(_values(prop, instance[prop.name], "p:" + prop.name, "cim:Datetime") for prop in cim_class.properties)
+    return '<p:%s xmlns:xsi="%s" xmlns:p="%s" xmlns:cim="%s" xsi:type="p:%s_Type">%s</p:%s>' % (
+        cim_class.name, NS["xsi"], escape_attribute(resource_uri), NS["cim"], cim_class.name, body, cim_class.name)
+
+
+def render_fragment(cim_class, instance, property_names):
+    """The selected properties of an instance as ``w:XmlFragment``, in the class's property order."""
+    wanted = {name.lower() for name in property_names}
+    body = "".join(_values(prop, instance[prop.name], prop.name, "Datetime")
+                   for prop in cim_class.properties if prop.name.lower() in wanted)
+    return '<w:XmlFragment xmlns:xsi="%s" xmlns:w="%s">%s</w:XmlFragment>' % (NS["xsi"], NS["w"], body)
+
+
+def render_epr(cim_class, instance, resource_uri, cim_namespace=None):
+    """The endpoint reference of an instance; ``cim_namespace`` adds the ``__cimnamespace`` selector (DMTF URIs)."""
+    selectors = "".join(
+        element("w:Selector", to_wire(cim_class.find_property(key).cim_type, instance[key]), {"Name": key})
+        for key in cim_class.keys)
+    if cim_namespace:
+        selectors += element("w:Selector", cim_namespace, {"Name": CIM_NAMESPACE_SELECTOR})
+    return (
+        '<a:EndpointReference xmlns:a="%s" xmlns:w="%s">' % (NS["a"], NS["w"])
+        + element("a:Address", ANONYMOUS)
+        + "<a:ReferenceParameters>" + element("w:ResourceURI", resource_uri)
+        + "<w:SelectorSet>" + selectors + "</w:SelectorSet></a:ReferenceParameters></a:EndpointReference>"
+    )
+
+
+def render_method_output(method_name, resource_uri, values, types):
+    """``<p:Method_OUTPUT>`` with the out parameters sorted case-insensitively (ReturnValue among them).
+
+    ``values`` maps parameter name -> state value; ``types`` maps the same names -> ``CimProperty``.
+    """
+    body = "".join(_values(types[name], values[name], "p:" + name, "cim:Datetime")
+                   for name in sorted(values, key=str.lower))
+    return '<p:%s_OUTPUT xmlns:p="%s" xmlns:xsi="%s" xmlns:cim="%s">%s</p:%s_OUTPUT>' % (
+        method_name, escape_attribute(resource_uri), NS["xsi"], NS["cim"], body, method_name)

@@ -1,0 +1,8 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry of every class the lab serves. A new namespace or class module adds one line here."""
+
+from . import classes_cimv2
+from .schema import ClassRegistry
+
+REGISTRY = ClassRegistry(classes_cimv2.CLASSES)

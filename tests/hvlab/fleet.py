@@ -1,0 +1,101 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The simulated fleet: its machines, their CIM state, and saving/restoring that state.
+
+``Fleet.load(path)`` reads a fleet file (FLEET.md). Each ``Machine`` keeps its spec (what the file says) and its
+``store`` (what WMI would answer now). ``to_state``/``restore_state`` round-trip the mutable part as JSON types;
+``reset`` rebuilds it from the file.
+"""
+
+from .classes import REGISTRY
+from .fleetfile import load_fleet_file, parse_fleet
+from .fleetspec import Credential
+from .seed import initial_store
+from .store import CimStore
+
+STATE_FORMAT = 1
+
+
+class Machine:
+    """One simulated Windows machine.
+
+    ``name``, ``address`` (loopback), ``kind`` (guest | host), ``credentials`` (list of ``Credential``),
+    ``inventory`` (extra inventory settings from the fleet file), ``spec`` (the validated ``MachineSpec``) and
+    ``store`` (its ``CimStore``).
+    """
+
+    def __init__(self, spec, registry=REGISTRY):
+        self.spec = spec
+        self.name = spec.name
+        self.address = spec.address
+        self.kind = spec.kind
+        self.credentials = list(spec.credentials)
+        self.inventory = dict(spec.inventory)
+        self.hyperv_host = spec.hyperv_host
+        self.fault_style = spec.fault_style
+        self.registry = registry
+        self.store = initial_store(spec, registry)
+
+    def reset(self):
+        self.store = initial_store(self.spec, self.registry)
+
+    def __repr__(self):
+        return "Machine(%r, %s, %s)" % (self.name, self.address, self.kind)
+
+
+class Fleet:
+    """All machines of a fleet file, in file order (``machines``: name -> ``Machine``)."""
+
+    def __init__(self, specs, registry=REGISTRY):
+        self.machines = {spec.name: Machine(spec, registry) for spec in specs}
+        self._by_address = {machine.address: machine for machine in self.machines.values()}
+
+    @classmethod
+    def load(cls, path):
+        """Parse and validate the fleet YAML at ``path``; ``ValueError`` names the machine and field on bad input."""
+        return cls(load_fleet_file(path))
+
+    @classmethod
+    def from_document(cls, document, source="fleet"):
+        """A fleet from an already parsed YAML document (tests, generated fleets)."""
+        return cls(parse_fleet(document, source))
+
+    def machine_by_address(self, address):
+        return self._by_address.get(str(address))
+
+    def to_state(self):
+        """The full mutable state as JSON types: ``{"format": 1, "machines": {name: {"instances": {...}}}}``."""
+        return {
+            "format": STATE_FORMAT,
+            "machines": {name: {"instances": machine.store.to_state()} for name, machine in self.machines.items()},
+        }
+
+    def restore_state(self, state):
+        """Load a state ``to_state`` returned. Machines absent from it keep their current state; machines the fleet
+        does not have are ignored (the fleet file is the authority on which machines exist). ``ValueError`` on a
+        malformed state, before anything is changed."""
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or not isinstance(state.get("machines"), dict):
+            raise ValueError("not a lab state of format %d" % STATE_FORMAT)
+        staged = {}
+        for name, machine_state in state["machines"].items():
+            machine = self.machines.get(name)
+            if machine is None:
+                continue
+            if not isinstance(machine_state, dict) or "instances" not in machine_state:
+                raise ValueError("state of machine %r has no instances" % name)
+            store = CimStore(machine.registry)
+            try:
+                store.restore_state(machine_state["instances"])
+            except ValueError as error:
+                raise ValueError("state of machine %r: %s" % (name, error)) from error
+            staged[name] = store
+        for name, store in staged.items():
+            self.machines[name].store = store
+
+    def reset(self):
+        """Back to the fleet file's initial state."""
+        for machine in self.machines.values():
+            machine.reset()
+
+
+__all__ = ("Credential", "Fleet", "Machine")

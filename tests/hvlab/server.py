@@ -1,0 +1,679 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""WinRM transport of the lab: one HTTP and one HTTPS listener per simulated machine, on the machine's own address.
+
+What each listener does, like a WinRM service with its default configuration (AllowUnencrypted=false):
+
+- HTTP (5985): Negotiate/NTLM authentication (pyspnego is the acceptor), then HTTP message encryption
+  (``multipart/encrypted``, MS-WSMV 2.2.9.1.1). A plaintext SOAP body, or Basic authentication, is refused with an
+  empty HTTP 500 (see README.md, "Refusal of unencrypted traffic").
+- HTTPS (5986): TLS with a certificate of the lab CA; Basic or Negotiate/NTLM, with TLS channel binding.
+
+NTLM authenticates a connection, not a request: the security context lives with the connection (one handler
+instance serves every request of a keep-alive connection). Each machine accepts only its own credentials: the
+acceptor reads them from a per-machine ``NTLM_USER_FILE``, selected under a process-wide lock (see
+``_machine_user_file``).
+
+The decrypted SOAP envelope goes to ``WsmanService.handle``; its ``Reply`` is sent back (encrypted when the
+request was), after ``delay`` seconds, or not at all when ``drop`` is set.
+"""
+
+import base64
+import binascii
+import contextlib
+import ipaddress
+import os
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import spnego
+import spnego.exceptions
+from spnego.channel_bindings import GssChannelBindings
+
+from .certs import CertificateAuthority, ServerCertificate, tls_server_end_point_hash
+from .statedir import StateDir, qualified_user_name
+
+WSMAN_PATH = "/wsman"
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+# MS-WSMV 2.2.9.1.1: framing of a message encrypted with an SPNEGO (NTLM) security context.
+ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+ENCRYPTED_CONTENT_TYPE = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % ENCRYPTED_PROTOCOL
+MIME_BOUNDARY = b"--Encrypted Boundary"
+OCTET_STREAM_HEADER = b"\tContent-Type: application/octet-stream\r\n"
+AUTH_OFFERS_HTTP = ("Negotiate",)
+AUTH_OFFERS_HTTPS = ("Negotiate", 'Basic realm="WSMAN"')
+LOOPBACK_NETWORK = ipaddress.ip_network("127.0.0.0/8")
+# HTTP.sys closes keep-alive connections idle for 2 minutes; so does the lab.
+IDLE_CONNECTION_TIMEOUT = 120
+TLS_HANDSHAKE_TIMEOUT = 30
+MAX_BODY_BYTES = 64 * 1024 * 1024
+# How often a listener checks whether it was asked to stop.
+POLL_INTERVAL = 0.2
+PERSIST_ATTEMPTS = 5
+
+_NTLM_USER_FILE_LOCK = threading.Lock()
+
+
+class EncryptionError(ValueError):
+    """An encrypted message that cannot be parsed or decrypted."""
+
+
+def check_loopback(address):
+    """Raise ValueError unless ``address`` is an IPv4 address in 127.0.0.0/8: the lab never listens elsewhere."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError as error:
+        raise ValueError("%r is not an IP address" % (address,)) from error
+    if parsed.version != 4 or parsed not in LOOPBACK_NETWORK:
+        raise ValueError("the lab listens only on 127.0.0.0/8, not on %s" % address)
+
+
+@contextlib.contextmanager
+def _machine_user_file(path):
+    """Point ``NTLM_USER_FILE`` at one machine's credential file while pyspnego reads it.
+
+    pyspnego's NTLM acceptor takes its credentials only from that environment variable, which it reads when the
+    context is created and again when the AUTHENTICATE message arrives. The variable is process-wide, so every
+    acceptor operation runs under one lock; the operations are short (a few hashes).
+    """
+    with _NTLM_USER_FILE_LOCK:
+        previous = os.environ.get("NTLM_USER_FILE")
+        os.environ["NTLM_USER_FILE"] = path
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("NTLM_USER_FILE", None)
+            else:
+                os.environ["NTLM_USER_FILE"] = previous
+
+
+class MachineCredentials:
+    """The accounts one machine accepts, for Basic checks and as an NTLM user file."""
+
+    def __init__(self, machine):
+        self.machine_name = machine.name
+        self.accounts = []
+        for credential in machine.credentials:
+            for text in (credential.user, credential.domain, credential.password):
+                if ":" in text or "\n" in text or "\r" in text:
+                    raise ValueError("machine %s: user names, domains and passwords may not contain ':' or line breaks"
+                                     % machine.name)
+            self.accounts.append(credential)
+
+    def domains_for(self, credential):
+        """Domains a client may name for ``credential``: its own, or for a local account none, ``.`` or the machine."""
+        if credential.domain:
+            return [credential.domain]
+        return ["", ".", self.machine_name]
+
+    def user_file_text(self):
+        """Lines ``DOMAIN:USER:PASSWORD`` (``:USER:PASSWORD`` without a domain), the format pyspnego reads."""
+        lines = []
+        for credential in self.accounts:
+            for domain in self.domains_for(credential):
+                lines.append("%s:%s:%s" % (domain, credential.user, credential.password))
+        return "\n".join(lines) + "\n"
+
+    def find(self, domain, user):
+        """The credential for ``domain``/``user`` (case-insensitive, as Windows compares names), or None."""
+        for credential in self.accounts:
+            if credential.user.lower() == user.lower() and domain.lower() in [
+                    name.lower() for name in self.domains_for(credential)]:
+                return credential
+        return None
+
+    def check_password(self, user_name, password):
+        """The principal for a Basic ``user_name``/``password`` pair, or None when they are not accepted."""
+        domain, user = split_user_name(user_name)
+        credential = self.find(domain, user)
+        if credential is None or credential.password != password:
+            return None
+        return qualified_user_name(credential)
+
+
+def split_user_name(user_name):
+    """``DOMAIN\\user`` and ``user@domain`` to ``(domain, user)``; a bare name has the domain ``""``."""
+    if "\\" in user_name:
+        domain, user = user_name.split("\\", 1)
+        return domain, user
+    if "@" in user_name:
+        user, domain = user_name.rsplit("@", 1)
+        return domain, user
+    return "", user_name
+
+
+class TransportStats:
+    """Per-machine counters of what the transport answered by itself (the service counts WS-Man requests)."""
+
+    COUNTERS = ("auth_requests", "auth_failures", "unencrypted_refused")
+
+    def __init__(self, machine_names):
+        self._lock = threading.Lock()
+        self._names = list(machine_names)
+        self._counts = {}
+        self.reset()
+
+    def count(self, machine_name, counter):
+        with self._lock:
+            self._counts[machine_name][counter] += 1
+
+    def snapshot(self):
+        with self._lock:
+            return {name: dict(counters) for name, counters in self._counts.items()}
+
+    def reset(self):
+        with self._lock:
+            self._counts = {name: dict.fromkeys(self.COUNTERS, 0) for name in self._names}
+
+
+class _ConnectionSecurity:
+    """The Negotiate/NTLM security context of one connection."""
+
+    def __init__(self, scheme, context):
+        self.scheme = scheme
+        self.context = context
+        self.principal = None
+
+
+class _Answer:
+    """What to send back for one request."""
+
+    def __init__(self, status, body=b"", content_type=None, headers=None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = list(headers or [])
+
+
+class WinrmRequestHandler(BaseHTTPRequestHandler):
+    """Serves the requests of one client connection to one machine's listener."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_CONNECTION_TIMEOUT
+    security = None
+
+    def version_string(self):
+        return "Microsoft-HTTPAPI/2.0"
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        if self.server.endpoint.lab.log_requests:
+            sys.stderr.write("%s %s %s\n" % (self.log_date_time_string(), self.server.endpoint.label, format % args))
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        body = self._read_body()
+        if body is None:
+            return
+        if self.path.split("?", 1)[0] != WSMAN_PATH:
+            self._send(_Answer(404))
+            return
+        try:
+            answer = self._serve(body)
+        except Exception:  # pylint: disable=broad-exception-caught
+            # A bug in the lab must not look like a network failure to the client: answer 500 and log it.
+            traceback.print_exc()
+            answer = _Answer(500)
+        if answer is not None:
+            self._send(answer)
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        self._read_body()
+        # WinRM answers anything but POST on its path with 405; other paths do not exist.
+        self._send(_Answer(405 if self.path.split("?", 1)[0] == WSMAN_PATH else 404))
+
+    @property
+    def _endpoint(self):
+        return self.server.endpoint
+
+    def _read_body(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            self._send(_Answer(400))
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self, body):
+        endpoint = self._endpoint
+        authorization = self.headers.get("Authorization", "")
+        scheme, _separator, token = authorization.strip().partition(" ")
+        scheme = scheme.lower()
+        final_token_header = None
+        if scheme in ("negotiate", "ntlm"):
+            outcome = self._negotiate_step(scheme, token.strip())
+            if isinstance(outcome, _Answer):
+                return outcome
+            final_token_header = outcome
+            principal = self.security.principal
+        elif scheme == "basic":
+            principal = self._check_basic(token.strip())
+            if principal is None:
+                return self._reject()
+            if not endpoint.tls:
+                endpoint.lab.transport_stats.count(endpoint.machine.name, "unencrypted_refused")
+                return _Answer(500)
+        elif self.security is not None and self.security.principal is not None:
+            principal = self.security.principal
+        else:
+            return self._reject()
+
+        answer = self._serve_authenticated(body, principal)
+        if answer is not None and final_token_header:
+            answer.headers.append(("WWW-Authenticate", final_token_header))
+        return answer
+
+    def _serve_authenticated(self, body, principal):
+        endpoint = self._endpoint
+        content_type = self.headers.get("Content-Type", "")
+        encrypted = is_encrypted_content_type(content_type)
+        if encrypted:
+            if self.security is None or self.security.principal is None:
+                return _Answer(400)
+            try:
+                body = decrypt_message(self.security.context, body)
+            except EncryptionError as error:
+                self.log_message("cannot decrypt the request: %s", error)
+                self.close_connection = True
+                return _Answer(400)
+        elif not body:
+            # pywinrm sends an empty request to finish authentication before it encrypts anything.
+            endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_requests")
+            return _Answer(200)
+        elif not endpoint.tls:
+            endpoint.lab.transport_stats.count(endpoint.machine.name, "unencrypted_refused")
+            return _Answer(500)
+
+        reply = endpoint.lab.service.handle(endpoint.machine.name, body, user=principal)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.drop:
+            self._drop_connection()
+            return None
+        if reply.wrote:
+            endpoint.lab.persist()
+        if encrypted:
+            return _Answer(reply.status, encrypt_message(self.security.context, reply.body), ENCRYPTED_CONTENT_TYPE)
+        return _Answer(reply.status, reply.body, SOAP_CONTENT_TYPE)
+
+    def _negotiate_step(self, scheme, token):
+        """Run one leg of Negotiate/NTLM: an ``_Answer`` (401) while unfinished or on failure, else the final header."""
+        endpoint = self._endpoint
+        try:
+            in_token = base64.b64decode(token, validate=True)
+        except (binascii.Error, ValueError):
+            return self._reject()
+        if starts_security_context(in_token) or self.security is None or self.security.principal is not None:
+            self.security = None
+            protocol = "ntlm" if in_token.startswith(b"NTLMSSP\x00") else "negotiate"
+            with _machine_user_file(endpoint.user_file):
+                context = spnego.server(
+                    hostname=endpoint.machine.name, service="http", protocol=protocol,
+                    channel_bindings=endpoint.channel_bindings,
+                )
+            self.security = _ConnectionSecurity(scheme, context)
+        security = self.security
+        try:
+            with _machine_user_file(endpoint.user_file):
+                out_token = security.context.step(in_token)
+        except spnego.exceptions.SpnegoError as error:
+            self.log_message("authentication failed: %s", error)
+            return self._reject()
+        header_scheme = "Negotiate" if scheme == "negotiate" else "NTLM"
+        token_header = "%s %s" % (header_scheme, base64.b64encode(out_token).decode()) if out_token else None
+        if not security.context.complete:
+            endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_requests")
+            return _Answer(401, headers=[("WWW-Authenticate", token_header or header_scheme)])
+        principal = security.context.client_principal or ""
+        if endpoint.credentials.find(*split_user_name(principal)) is None:
+            return self._reject()
+        security.principal = principal
+        return token_header
+
+    def _check_basic(self, token):
+        try:
+            user_name, _separator, password = base64.b64decode(token, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, ValueError):
+            return None
+        return self._endpoint.credentials.check_password(user_name, password)
+
+    def _reject(self):
+        endpoint = self._endpoint
+        self.security = None
+        endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_requests")
+        if self.headers.get("Authorization"):
+            endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_failures")
+        offers = AUTH_OFFERS_HTTPS if endpoint.tls else AUTH_OFFERS_HTTP
+        return _Answer(401, headers=[("WWW-Authenticate", offer) for offer in offers])
+
+    def _drop_connection(self):
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.log_message("dropped the connection (injected fault)")
+
+    def _send(self, answer):
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        if answer.content_type:
+            self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if answer.body:
+            self.wfile.write(answer.body)
+
+
+def starts_security_context(token):
+    """True for the first token of a handshake: an NTLM NEGOTIATE message or a SPNEGO NegTokenInit."""
+    if token.startswith(b"NTLMSSP\x00"):
+        return token[8:12] == b"\x01\x00\x00\x00"
+    return token[:1] == b"\x60"
+
+
+def is_encrypted_content_type(content_type):
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "multipart/encrypted" and ENCRYPTED_PROTOCOL.lower() in content_type.lower()
+
+
+def encrypt_message(context, message):
+    """Seal ``message`` and frame it as MS-WSMV 2.2.9.1.1 (the reply to an encrypted request)."""
+    sealed = context.wrap_winrm(message)
+    stream = struct.pack("<I", len(sealed.header)) + sealed.header + sealed.data
+    return (
+        MIME_BOUNDARY + b"\r\n"
+        + b"\tContent-Type: " + ENCRYPTED_PROTOCOL.encode() + b"\r\n"
+        + b"\tOriginalContent: type=" + SOAP_CONTENT_TYPE.encode() + b";Length=" + str(len(message)).encode() + b"\r\n"
+        + MIME_BOUNDARY + b"\r\n"
+        + OCTET_STREAM_HEADER + stream
+        + MIME_BOUNDARY + b"--\r\n"
+    )
+
+
+def decrypt_message(context, body):
+    """Parse an MS-WSMV 2.2.9.1.1 encrypted body and return the plaintext; raise EncryptionError when it is not one.
+
+    Each part pair is a header part (``OriginalContent: ...;Length=N``) and an octet-stream part holding
+    ``uint32 signature length | signature | sealed data``. NTLM sealing is RC4, so the sealed data is exactly N
+    bytes: its end is found by length, not by searching for the boundary inside binary data.
+    """
+    plaintext = b""
+    position = 0
+    end_marker = MIME_BOUNDARY + b"--"
+    while not body.startswith(end_marker, position):
+        if not body.startswith(MIME_BOUNDARY + b"\r\n", position):
+            raise EncryptionError("missing MIME boundary at offset %d" % position)
+        header_start = position + len(MIME_BOUNDARY) + 2
+        header_end = body.find(MIME_BOUNDARY, header_start)
+        if header_end < 0:
+            raise EncryptionError("missing the octet-stream part")
+        expected_length = _original_length(body[header_start:header_end])
+        stream_start = header_end + len(MIME_BOUNDARY) + 2
+        if body[header_end + len(MIME_BOUNDARY):stream_start] != b"\r\n" or not body.startswith(
+                OCTET_STREAM_HEADER, stream_start):
+            raise EncryptionError("the second part is not application/octet-stream")
+        stream_start += len(OCTET_STREAM_HEADER)
+        if len(body) < stream_start + 4:
+            raise EncryptionError("truncated encrypted stream")
+        signature_length = struct.unpack("<I", body[stream_start:stream_start + 4])[0]
+        signature_start = stream_start + 4
+        data_start = signature_start + signature_length
+        data_end = data_start + expected_length
+        if data_end > len(body):
+            raise EncryptionError("truncated encrypted stream")
+        try:
+            part = context.unwrap_winrm(body[signature_start:data_start], body[data_start:data_end])
+        except spnego.exceptions.SpnegoError as error:
+            raise EncryptionError("cannot unwrap the message: %s" % error) from error
+        if len(part) != expected_length:
+            raise EncryptionError("decrypted length %d differs from Length=%d" % (len(part), expected_length))
+        plaintext += part
+        position = data_end
+    return plaintext
+
+
+def _original_length(header_part):
+    for line in header_part.split(b"\r\n"):
+        line = line.strip()
+        if line.lower().startswith(b"content-type:") and ENCRYPTED_PROTOCOL.encode().lower() not in line.lower():
+            raise EncryptionError("unsupported encrypted content type %r" % line)
+        if line.lower().startswith(b"originalcontent:"):
+            for parameter in line.split(b";"):
+                name, _separator, value = parameter.strip().partition(b"=")
+                if name.lower() == b"length":
+                    try:
+                        return int(value)
+                    except ValueError as error:
+                        raise EncryptionError("bad Length %r" % value) from error
+    raise EncryptionError("no OriginalContent Length in the encrypted part header")
+
+
+class _ListenerServer(ThreadingHTTPServer):
+    """A threaded HTTP(S) server for one listener; TLS handshakes run in the connection's own thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, server_address, endpoint, ssl_context=None):
+        self.endpoint = endpoint
+        self.ssl_context = ssl_context
+        self._connections = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(server_address, WinrmRequestHandler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind would resolve the address with getfqdn(), a DNS query off the loopback network.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def finish_request(self, request, client_address):
+        connection = request
+        if self.ssl_context is not None:
+            request.settimeout(TLS_HANDSHAKE_TIMEOUT)
+            try:
+                connection = self.ssl_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as error:
+                if self.endpoint.lab.log_requests:
+                    sys.stderr.write("%s TLS handshake with %s failed: %s\n" % (self.endpoint.label, client_address[0], error))
+                request.close()
+                return
+        with self._connections_lock:
+            self._connections.add(connection)
+        try:
+            super().finish_request(connection, client_address)
+        except (ConnectionError, ssl.SSLError, TimeoutError):
+            pass
+        finally:
+            with self._connections_lock:
+                self._connections.discard(connection)
+            if connection is not request:
+                connection.close()
+
+    def close_connections(self):
+        """Cut every open client connection (used when the lab stops, so clients do not hang)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class MachineEndpoint:
+    """One listener (HTTP or HTTPS) of one machine."""
+
+    def __init__(self, lab, machine, tls, port, credentials, user_file, certificate=None):
+        self.lab = lab
+        self.machine = machine
+        self.tls = tls
+        self.credentials = credentials
+        self.user_file = user_file
+        self.channel_bindings = None
+        ssl_context = None
+        if tls:
+            ssl_context = certificate.ssl_context()
+            end_point = tls_server_end_point_hash(certificate.der_bytes())
+            self.channel_bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + end_point)
+        try:
+            self.server = _ListenerServer((machine.address, port), self, ssl_context)
+        except OSError as error:
+            raise OSError(error.errno, "cannot listen on %s:%d for machine %s: %s"
+                          % (machine.address, port, machine.name, error.strerror)) from error
+        self.port = self.server.server_address[1]
+        self.label = "%s %s:%d" % (machine.name, "https" if tls else "http", self.port)
+        self._thread = None
+
+    @property
+    def url(self):
+        return "%s://%s:%d%s" % ("https" if self.tls else "http", self.machine.address, self.port, WSMAN_PATH)
+
+    def start(self):
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_INTERVAL,), name="hvlab " + self.label,
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server.close_connections()
+        self.server.server_close()
+
+
+class Lab:
+    """The running lab: a fleet, the WS-Man service over it, and the listeners of every machine.
+
+    ``fleet`` and ``service`` follow the interfaces of ``hvlab.fleet.Fleet`` and ``hvlab.service.WsmanService``;
+    ``fleet_digest`` identifies the fleet file, so saved state is restored only for the same fleet. Port 0 gives
+    every listener its own free port (tests); the ports in use are in ``machine_summaries()``.
+    """
+
+    def __init__(self, fleet, service, state_dir, fleet_digest, *, http_port=5985, https_port=5986, log_requests=True):
+        self.fleet = fleet
+        self.service = service
+        self.state_dir = state_dir if isinstance(state_dir, StateDir) else StateDir(state_dir)
+        self.fleet_digest = fleet_digest
+        self.http_port = http_port
+        self.https_port = https_port
+        self.log_requests = log_requests
+        self.transport_stats = TransportStats(fleet.machines)
+        self.endpoints = {}
+        self.restored = False
+        self._persist_lock = threading.Lock()
+
+    def start(self):
+        """Restore saved state, then open every listener; on failure nothing stays open."""
+        for machine in self.fleet.machines.values():
+            check_loopback(machine.address)
+        self.state_dir.ensure()
+        saved = self.state_dir.load_state(self.fleet_digest)
+        if saved is not None:
+            try:
+                self.fleet.restore_state(saved)
+            except ValueError as error:
+                raise ValueError("%s: %s (delete it to start from the fleet file)" % (self.state_dir.state_file, error)) from error
+            self.restored = True
+        authority = CertificateAuthority.load_or_create(self.state_dir.ca_file, self.state_dir.ca_key_file)
+        try:
+            for machine in self.fleet.machines.values():
+                self.endpoints[machine.name] = self._open_endpoints(machine, authority)
+        except BaseException:
+            self.stop()
+            raise
+        for endpoints in self.endpoints.values():
+            for endpoint in endpoints.values():
+                endpoint.start()
+        self.persist()
+
+    def _open_endpoints(self, machine, authority):
+        credentials = MachineCredentials(machine)
+        user_file = os.path.join(self.state_dir.users_dir, machine.name + ".txt")
+        descriptor = os.open(user_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+            output.write(credentials.user_file_text())
+        certificate = ServerCertificate.ensure(authority, self.state_dir.certs_dir, machine.name, machine.address)
+        endpoints = {}
+        try:
+            endpoints["http"] = MachineEndpoint(self, machine, False, self.http_port, credentials, user_file)
+            endpoints["https"] = MachineEndpoint(self, machine, True, self.https_port, credentials, user_file, certificate)
+        except BaseException:
+            for endpoint in endpoints.values():
+                endpoint.stop()
+            raise
+        return endpoints
+
+    def stop(self):
+        """Close every listener and cut open connections."""
+        # Listeners stop in parallel: each one takes up to a poll interval to notice.
+        stoppers = [threading.Thread(target=endpoint.stop) for endpoints in self.endpoints.values()
+                    for endpoint in endpoints.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        self.endpoints = {}
+
+    def persist(self):
+        """Save the fleet state to ``DIR/state.json`` (atomically).
+
+        Every write is followed by a persist, so the last one saved always follows the last change. A snapshot
+        taken while another request changes the fleet can fail with "changed size during iteration"; it is retried.
+        """
+        with self._persist_lock:
+            for attempt in range(PERSIST_ATTEMPTS):
+                try:
+                    state = self.fleet.to_state()
+                    break
+                except RuntimeError:
+                    if attempt == PERSIST_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.01)
+            self.state_dir.save_state(state, self.fleet_digest)
+
+    def reset(self):
+        """Back to the fleet file's initial state (service counters and faults included), saved at once."""
+        self.service.reset()
+        self.transport_stats.reset()
+        self.persist()
+
+    def ports(self):
+        """``{machine name: {"http": port, "https": port}}`` of the open listeners."""
+        return {name: {scheme: endpoint.port for scheme, endpoint in endpoints.items()}
+                for name, endpoints in self.endpoints.items()}
+
+    def machine_summaries(self):
+        """Name, address, kind and ports of every machine, for the admin endpoint."""
+        ports = self.ports()
+        return [
+            {"name": machine.name, "address": machine.address, "kind": machine.kind, "ports": ports.get(machine.name, {})}
+            for machine in self.fleet.machines.values()
+        ]
+
+    def stats(self):
+        """The service's counters with the transport's merged into each machine's entry.
+
+        ``{"machines": {name: {<service counters>, "auth_requests": n, "auth_failures": n,
+        "unencrypted_refused": n}}, <service totals>, "total_auth_requests": n}``. ``auth_requests`` counts HTTP
+        round trips spent on authentication (401 legs, and the empty request that completes NTLM before encryption);
+        they never reach the service, so they are not in its ``requests``.
+        """
+        stats = self.service.stats()
+        machines = stats.setdefault("machines", {})
+        transport = self.transport_stats.snapshot()
+        for name, counters in transport.items():
+            machines.setdefault(name, {}).update(counters)
+        stats["total_auth_requests"] = sum(counters["auth_requests"] for counters in transport.values())
+        return stats
+
+    def reset_stats(self):
+        self.service.reset_stats()
+        self.transport_stats.reset()
