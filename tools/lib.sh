@@ -31,12 +31,14 @@ link_collection() {
 }
 
 # ansible-test insists that its working directory really is ansible_collections/<namespace>/<name>, so it gets a copy
-# of the files git knows about (committed or not, minus the ignored ones).
+# of the files git knows about (committed or not, minus the ignored ones). The copy gets a git index of its own:
+# ansible-test lists a collection's files with git, and the work tree's git ignores .build.
 stage_collection() {
   rm -rf "$STAGED"
   mkdir -p "$STAGED"
   (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
     | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$STAGED"
+  (cd "$STAGED" && git init --quiet && git add --all)
 }
 
 # ansible-test bootstraps pip in its virtual environments with a script it downloads; where that host cannot be

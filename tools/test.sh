@@ -13,7 +13,8 @@ export PATH="$VENV/bin:$PATH"
 
 log "pytest: unit and lab integration tests"
 # pytest exits 5 when it collected no test; set -e turns that, like any failure, into a failed run.
-(cd "$ROOT" && pytest -p no:cacheprovider -n 2 tests/unit tests/integration "$@")
+# --dist loadfile: the tests of one file share that file's lab fleet, so they run in one worker.
+(cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration "$@")
 
 log "ansible-test sanity (ansible-core $(ansible --version | head -1 | sed 's/.*core \([0-9.]*\).*/\1/'), Python 3.11)"
 stage_collection

@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options:
+  winrm_host:
+    description:
+      - Address or host name of the Windows machine to talk to.
+      - When the task's host uses the C(ansible.builtin.winrm) or C(ansible.builtin.psrp) connection, the endpoint
+        and credentials that connection resolved are used, also under C(delegate_to); each C(winrm_*) option given
+        to the task overrides the matching connection setting.
+      - "Required when the task's host uses another connection, for example C(delegate_to: localhost)."
+    type: str
+  winrm_port:
+    description:
+      - TCP port of the WinRM listener.
+      - Defaults to V(5985) when O(winrm_scheme=http) and to V(5986) otherwise.
+    type: int
+  winrm_scheme:
+    description:
+      - V(http) or V(https).
+      - Defaults to V(http) when O(winrm_port=5985), otherwise V(https).
+    type: str
+    choices: [http, https]
+  winrm_path:
+    description:
+      - URL path of the WinRM listener. Defaults to V(/wsman).
+    type: str
+  winrm_user:
+    description:
+      - User name, as V(user), V(DOMAIN\\user) or V(user@DOMAIN.COM) (Kerberos).
+    type: str
+  winrm_password:
+    description:
+      - Password of O(winrm_user). Never returned nor logged.
+    type: str
+  winrm_transport:
+    description:
+      - Authentication protocol. Defaults to V(ntlm) for explicit options; under a winrm connection without
+        C(ansible_winrm_transport), the connection plugin's own default (V(kerberos) for a UPN, else V(basic)).
+      - V(ntlm), V(kerberos) and V(credssp) encrypt messages over HTTP (see O(winrm_message_encryption)).
+      - V(basic) over HTTP is refused unless O(winrm_allow_basic_over_http=true).
+      - V(kerberos) needs a ticket in the controller's credential cache (C(kinit)) and the C(pywinrm[kerberos]) extra;
+        V(credssp) needs C(requests-credssp).
+    type: str
+    choices: [basic, certificate, credssp, kerberos, ntlm]
+  winrm_server_cert_validation:
+    description:
+      - Whether the server's TLS certificate is validated. Defaults to V(validate).
+    type: str
+    choices: [validate, ignore]
+  winrm_ca_trust_path:
+    description:
+      - PEM file or directory of CA certificates that the server certificate is validated against, instead of the
+        system trust store.
+    type: path
+  winrm_message_encryption:
+    description:
+      - HTTP message encryption (NTLM, Kerberos, CredSSP). V(auto) encrypts over HTTP and leaves it to TLS over HTTPS.
+        Defaults to V(auto).
+    type: str
+    choices: [auto, always, never]
+  winrm_operation_timeout_sec:
+    description:
+      - WS-Management OperationTimeout of each request, in seconds. Defaults to V(20).
+    type: int
+  winrm_read_timeout_sec:
+    description:
+      - HTTP read timeout, in seconds; must be greater than O(winrm_operation_timeout_sec).
+        Defaults to O(winrm_operation_timeout_sec) + 10.
+    type: int
+  winrm_cert_pem:
+    description:
+      - Client certificate (PEM) for O(winrm_transport=certificate).
+    type: path
+  winrm_cert_key_pem:
+    description:
+      - Private key (PEM) of O(winrm_cert_pem).
+    type: path
+  winrm_kerberos_delegation:
+    description:
+      - Request a delegable Kerberos ticket.
+    type: bool
+  winrm_kerberos_hostname_override:
+    description:
+      - Host name used for the Kerberos service principal instead of O(winrm_host).
+    type: str
+  winrm_credssp_disable_tlsv1_2:
+    description:
+      - Allow CredSSP over TLS versions older than 1.2, for old Windows hosts.
+    type: bool
+  winrm_proxy:
+    description:
+      - HTTP proxy URL for the WinRM traffic. By default the environment's proxy settings apply.
+    type: str
+  winrm_retries:
+    description:
+      - How many times a request that failed for a transient reason (connection reset or refused before an answer,
+        HTTP 503, operation timeout of a read) is retried, with backoff. Method calls that change state are never
+        retried. Defaults to V(3).
+    type: int
+  winrm_allow_basic_over_http:
+    description:
+      - Allow O(winrm_transport=basic) over plain HTTP, which sends the password in clear text. Defaults to V(false).
+    type: bool
+requirements:
+  - pywinrm >= 0.4.3 on the controller (or on the host the task runs on when its connection is neither winrm, psrp nor local)
+notes:
+  - The WinRM traffic leaves from the Ansible controller when the task's host uses the winrm, psrp or local
+    connection; with any other connection it leaves from that host, which then needs pywinrm.
+  - All options can be set for every module of the collection at once with C(module_defaults) and the action group
+    C(group/hyperv.avma.winrm).
+"""

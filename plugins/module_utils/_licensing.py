@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Windows licensing as data: licence states, AVMA status reasons, Windows versions and editions, and which
+SoftwareLicensingProduct row is the Windows product. Pure code: no I/O, no Ansible, no WS-Man.
+
+Facts and their sources: shared reference ``avma-facts.md`` sections 3 and 4.
+
+FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
+
+# SoftwareLicensingProduct.Description of an AVMA key, as slmgr.vbs recognises it.
+AVMA_CHANNEL_MARKER = "VIRTUAL_MACHINE_ACTIVATION"
+
+LICENSE_STATUS_NAMES = {
+    0: "Unlicensed",
+    1: "Licensed",
+    2: "OOBGrace",
+    3: "OOTGrace",
+    4: "NonGenuineGrace",
+    5: "Notification",
+    6: "ExtendedGrace",
+}
+LICENSED = 1
+
+# AVMA status reasons (slerror.h SL_E_IA_*): meaning and what to do next.
+AVMA_STATUS_REASONS = {
+    0xC004FD00: ("AVMA request limit reached", "wait and activate again later"),
+    0xC004FD01: ("not running on a supported Hyper-V platform",
+                 "run the guest on a Windows Server Datacenter Hyper-V host; on other hypervisors and in public Azure use KMS"),
+    0xC004FD02: ("the Hyper-V host is not activated", "activate the Hyper-V host, then activate the guest again"),
+    0xC004FD03: ("the Hyper-V host cannot activate this edition (AVMA ID mismatch)",
+                 "check that the host is Datacenter and not older than the guest, and that the key matches the guest's edition"),
+    0xC004FD04: ("the guest is not activated: it is not bound to a host", "check that Data Exchange is enabled for the VM, then activate again"),
+}
+
+# Build number -> Windows Server release. 1709 to 20H2 are Semi-Annual Channel releases.
+RELEASES_BY_BUILD = {
+    9600: "2012 R2",
+    14393: "2016",
+    16299: "1709",
+    17134: "1803",
+    17763: "2019",
+    18362: "1903",
+    18363: "1909",
+    19041: "2004",
+    19042: "20H2",
+    20348: "2022",
+    26100: "2025",
+}
+
+# Win32_OperatingSystem.OperatingSystemSKU -> EditionID of the server editions AVMA deals with.
+EDITION_IDS_BY_SKU = {
+    7: "ServerStandard",
+    8: "ServerDatacenter",
+    12: "ServerDatacenterCore",
+    13: "ServerStandardCore",
+    50: "ServerSolution",
+    79: "ServerStandardEval",
+    80: "ServerDatacenterEval",
+    407: "ServerTurbine",
+    408: "ServerTurbineCor",
+}
+
+# SoftwareLicensingProduct reports 1601-01-01 (the FILETIME epoch) for "never".
+_NEVER_YEAR = 1601
+
+
+def license_status_name(code):
+    """Name of a LicenseStatus code; 'Unknown(<code>)' for codes Windows does not document."""
+    if code is None:
+        return None
+    return LICENSE_STATUS_NAMES.get(code, "Unknown(%d)" % code)
+
+
+def status_reason(code):
+    """Decode a LicenseStatusReason HRESULT into {code, hex, meaning, next_step}; meaning is None for non-AVMA codes."""
+    if code is None:
+        return dict(code=None, hex=None, meaning=None, next_step=None)
+    unsigned = code & 0xFFFFFFFF
+    meaning, next_step = AVMA_STATUS_REASONS.get(unsigned, (None, None))
+    if unsigned == 0:
+        meaning = "no error"
+    return dict(code=unsigned, hex="0x%08X" % unsigned, meaning=meaning, next_step=next_step)
+
+
+def release_for_build(build):
+    """Windows Server release name ('2022', ...) for a build number, or None when the build is not a known release."""
+    return RELEASES_BY_BUILD.get(build)
+
+
+def edition_id_for_sku(sku):
+    """EditionID for an OperatingSystemSKU, or None for SKUs outside the server editions AVMA knows."""
+    return EDITION_IDS_BY_SKU.get(sku)
+
+
+def is_avma_description(description):
+    """True when a product's Description names the AVMA channel, as slmgr.vbs decides it."""
+    return bool(description) and AVMA_CHANNEL_MARKER in description.upper()
+
+
+def select_windows_product(products):
+    """Pick the Windows product among SoftwareLicensingProduct rows (dicts keyed by WMI property names).
+
+    The Windows product has the Windows ApplicationID, an installed key (PartialProductKey) and is not an add-on.
+    Several rows can qualify on a damaged system; the choice is still deterministic: a licensed row first, then the
+    lowest ID. Returns the row or None.
+    """
+    candidates = [
+        product for product in products
+        if (product.get("ApplicationID") or "").lower() == WINDOWS_APPLICATION_ID
+        and product.get("PartialProductKey")
+        and not product.get("LicenseIsAddon")
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda product: (product.get("LicenseStatus") != LICENSED, (product.get("ID") or "").lower()))
+
+
+def activation_time_or_none(value):
+    """An AVMA activation time as ISO 8601 text, or None when Windows reports 'never' or nothing."""
+    if not isinstance(value, datetime.datetime) or value.year <= _NEVER_YEAR:
+        return None
+    return value.isoformat()
+
+
+def os_facts(operating_system):
+    """Facts about the operating system from a Win32_OperatingSystem row."""
+    build = _int_or_none(operating_system.get("BuildNumber"))
+    sku = operating_system.get("OperatingSystemSKU")
+    return dict(
+        caption=operating_system.get("Caption"),
+        version=operating_system.get("Version"),
+        build=build,
+        release=release_for_build(build),
+        sku=sku,
+        edition_id=edition_id_for_sku(sku),
+    )
+
+
+def product_facts(product):
+    """Facts about the Windows product from its SoftwareLicensingProduct row (see select_windows_product)."""
+    status = product.get("LicenseStatus")
+    is_avma = is_avma_description(product.get("Description"))
+    return dict(
+        name=product.get("Name"),
+        description=product.get("Description"),
+        id=product.get("ID"),
+        partial_product_key=product.get("PartialProductKey"),
+        channel=product.get("ProductKeyChannel"),
+        license_family=product.get("LicenseFamily"),
+        license_status=status,
+        license_status_name=license_status_name(status),
+        license_status_reason=status_reason(product.get("LicenseStatusReason")),
+        grace_period_minutes=product.get("GracePeriodRemaining"),
+        is_avma_key=is_avma,
+        avma_activated=is_avma and status == LICENSED,
+        avma_host_machine_name=product.get("AutomaticVMActivationHostMachineName") or None,
+        avma_last_activation_time=activation_time_or_none(product.get("AutomaticVMActivationLastActivationTime")),
+        iaid=product.get("IAID") or None,
+    )
+
+
+def activation_facts(operating_system, products):
+    """The ``avma`` facts of a guest: ``os`` and ``windows_product`` (None when no Windows key is installed)."""
+    os_part = os_facts(operating_system)
+    windows_product = select_windows_product(products)
+    product_part = product_facts(windows_product) if windows_product else None
+    if os_part["edition_id"] is None and product_part:
+        os_part["edition_id"] = product_part["license_family"]
+    return dict(os=os_part, windows_product=product_part)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

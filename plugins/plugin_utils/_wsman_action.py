@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The base of every hyperv.avma action plugin: run a task's WS-Man operation on the controller.
+
+When the task's host uses the winrm or psrp connection, the endpoint and credentials that connection plugin resolved
+are used (explicit ``winrm_*`` options win); with the local connection, for example under ``delegate_to: localhost``,
+only the explicit options count. With any other connection (a Linux jump host over ssh, say) the module itself runs
+there, so the WinRM traffic leaves from that host.
+
+FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
+from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError
+from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
+from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options import connection_kind, inherited_options
+
+display = Display()
+
+_IN_PROCESS_CONNECTIONS = ("winrm", "psrp", "local")
+
+
+class WsmanAction(ActionBase):
+    """Subclasses set ``task = staticmethod(f)`` with ``f(cim, params, check_mode, diff) -> result dict`` and
+    ``argument_spec`` (the task's own options; the connection options are added here)."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    argument_spec: dict = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        full_spec = dict(WINRM_ARGUMENT_SPEC, **self.argument_spec)
+        validation = ArgumentSpecValidator(full_spec).validate(dict(self._task.args))
+        if validation.error_messages:
+            result.update(failed=True, msg="; ".join(validation.error_messages))
+            return result
+        params = validation.validated_parameters
+
+        kind = connection_kind(self._connection)
+        if kind is None and self._connection_name() not in _IN_PROCESS_CONNECTIONS:
+            return self._run_module_remotely(result, task_vars)
+
+        label = self._target_name(kind, task_vars)
+        secrets = set(validation._no_log_values)
+        display.vvv("%s: running on the controller through the %s connection's settings" % (self._task.action, kind or "task's winrm_*"),
+                    host=label)
+        try:
+            settings = build_settings(explicit_options(params), self._inherited_options(), label=label)
+            if settings.password:
+                secrets.add(settings.password)
+            client = CimClient(WsmanClient(settings))
+            try:
+                result.update(self.task(client, params, self._task.check_mode, self._task.diff))
+            finally:
+                display.vvvv("%s: %d WS-Man requests" % (self._task.action, client.request_count), host=label)
+                client.close()
+        except AvmaError as error:
+            result.update(failed=True, msg=str(error))
+        return remove_values(result, secrets)
+
+    def _inherited_options(self):
+        try:
+            return inherited_options(self._connection)
+        except (TypeError, ValueError) as error:
+            raise AvmaValueError("invalid WinRM setting of the %s connection: %s" % (connection_kind(self._connection), error)) from error
+
+    def _connection_name(self):
+        return (getattr(self._connection, "_load_name", "") or "").rsplit(".", 1)[-1]
+
+    def _target_name(self, kind, task_vars):
+        """The name errors give the machine: the host whose winrm/psrp connection is used; under a local delegation
+        the task's own host, for which the task names winrm_host; None (messages then show the address) when the task
+        runs for the controller itself."""
+        if kind:
+            return self._task.delegate_to or task_vars.get("inventory_hostname")
+        if self._task.delegate_to:
+            return task_vars.get("inventory_hostname")
+        return None
+
+    def _run_module_remotely(self, result, task_vars):
+        display.vvv("%s: running the module through the %s connection" % (self._task.action, self._connection_name()))
+        result.update(self._execute_module(module_name=self._task.action, module_args=self._task.args, task_vars=task_vars))
+        return result

@@ -1,0 +1,104 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Real ansible-playbook runs against the lab: each test module starts its own fleet (``python -m hvlab up``) in a
+temporary directory, on loopback addresses of its own, and stops it afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+TESTS = pathlib.Path(__file__).resolve().parents[1]
+ROOT = TESTS.parent
+PLAYBOOKS = TESTS / "integration" / "playbooks"
+FLEETS = TESTS / "integration" / "fleets"
+BIN = pathlib.Path(sys.executable).parent
+
+
+def collections_path():
+    """A collections path holding ansible_collections/hyperv/avma as a link to this work tree."""
+    base = ROOT / ".build" / "collections"
+    link = base / "ansible_collections" / "hyperv" / "avma"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() or link.resolve() != ROOT:
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(ROOT, target_is_directory=True)
+    return base
+
+
+class Lab:
+    """A running lab fleet: its directory, inventory and admin endpoint."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.inventory = directory / "inventory.yml"
+        self.ca = directory / "ca.pem"
+        self.admin_url = json.loads((directory / "admin.json").read_text())["url"]
+
+    def admin(self, method, route, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.admin_url + route, data=data, method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def stats(self):
+        return self.admin("GET", "/stats")
+
+    def reset_stats(self):
+        self.admin("POST", "/stats/reset")
+
+
+def hvlab(*arguments, check=True):
+    env = dict(os.environ, PYTHONPATH=str(TESTS))
+    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=env, cwd=ROOT, capture_output=True, text=True, check=check, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory):
+    """Start the fleet named by the test module's FLEET (a file in tests/integration/fleets) for that module."""
+    fleet = FLEETS / request.module.FLEET
+    directory = tmp_path_factory.mktemp("lab")
+    started = hvlab("up", str(fleet), "--dir", str(directory), check=False)
+    if started.returncode != 0:
+        pytest.fail("the lab did not start: %s%s" % (started.stdout, started.stderr))
+    try:
+        yield Lab(directory)
+    finally:
+        hvlab("down", "--dir", str(directory), check=False)
+
+
+@pytest.fixture()
+def ansible_playbook(tmp_path):
+    """Run ansible-playbook with this work tree as hyperv.avma; returns the CompletedProcess (output in .stdout)."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
+    )
+    env.pop("ANSIBLE_CONFIG", None)
+
+    def run(playbook, inventory, *arguments, extra_vars=None):
+        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOKS / playbook)]
+        if extra_vars:
+            # From a file, as users pass secrets: -vvvv echoes the command line, and with it any -e JSON.
+            vars_file = tmp_path / "extra-vars.json"
+            vars_file.write_text(json.dumps(extra_vars))
+            command += ["-e", "@%s" % vars_file]
+        command += list(arguments)
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+
+    return run
