@@ -25,7 +25,8 @@ OPERATIONS = ("Identify", "Enumerate", "Pull", "Release", "Get", "Invoke")
 @dataclass
 class Exchange:
     """One request being served: the parsed ``request``, the ``machine``, the authenticated ``user``, the class
-    ``registry``, the ``methods`` table and the lab-wide enumeration ``contexts``."""
+    ``registry``, the ``methods`` table, the lab-wide enumeration ``contexts`` and the whole ``fleet`` (a guest's
+    activation consults its Hyper-V host; a host's KVP methods reach into its guests)."""
 
     request: object
     machine: object
@@ -33,6 +34,7 @@ class Exchange:
     registry: object
     methods: object
     contexts: object
+    fleet: object = None
 
     def respond(self, action, body_xml, prefixes=TRANSFER_PREFIXES):
         return render_response(action, body_xml, relates_to=self.request.message_id, message_id=new_message_id(),
@@ -271,7 +273,8 @@ def invoke(exchange):
         raise faults.method_not_found(cim_class.name, method_name)
     instance = None if spec.static else _target_instance(exchange, resource)
     params = _read_parameters(spec, request.body)
-    call = MethodCall(machine=exchange.machine, cim_class=cim_class, instance=instance, params=params, user=exchange.user)
+    call = MethodCall(machine=exchange.machine, cim_class=cim_class, instance=instance, params=params, user=exchange.user,
+                      fleet=exchange.fleet)
     result = spec.handler(call)
     values = dict(result.out, ReturnValue=result.return_value)
     body = render_method_output(spec.name, resource.class_uri(cim_class), values, spec.output_types)

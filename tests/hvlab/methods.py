@@ -41,13 +41,14 @@ class MethodSpec:
 @dataclass
 class MethodCall:
     """One invocation: the machine, the target class, the instance (None for a static method), the typed input
-    parameters (absent ones are None) and the authenticated user."""
+    parameters (absent ones are None), the authenticated user and the fleet the machine belongs to."""
 
     machine: object
     cim_class: object
     instance: dict
     params: dict
     user: str
+    fleet: object = None
 
 
 @dataclass

@@ -118,7 +118,7 @@ class WsmanService:
 
     def _dispatch(self, operation, machine, request, user):
         """Run the operation: ``(Reply, "Invoke:<Class>.<Method>" or None)``; a ``WsmanFault`` becomes a fault reply."""
-        exchange = Exchange(request, machine, user, machine.registry, self.methods, self._contexts)
+        exchange = Exchange(request, machine, user, machine.registry, self.methods, self._contexts, self.fleet)
         try:
             if operation != "Identify":
                 if not request.message_id:
