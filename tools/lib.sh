@@ -5,23 +5,28 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
+TOOLS_VENV="$ROOT/.venv-tools"
 BUILD="$ROOT/.build"
 STAGED="$BUILD/ansible_collections/hyperv/avma"
 PYTHON=${PYTHON:-python3.11}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-ensure_venv() {
-  local stamp="$VENV/.requirements.sha256" wanted
-  wanted=$(sha256sum "$ROOT/tests/requirements.txt" | cut -d' ' -f1)
-  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+# make_venv DIR REQUIREMENTS: a virtual environment with pinned requirements, rebuilt when the file changes.
+make_venv() {
+  local venv=$1 requirements=$2 wanted
+  wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$wanted" ]; then
     return
   fi
-  log "creating $VENV with the pinned requirements"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/tests/requirements.txt"
-  echo "$wanted" > "$stamp"
+  log "creating $venv with the pinned requirements of $(basename "$requirements")"
+  "$PYTHON" -m venv --clear "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$wanted" > "$venv/.requirements.sha256"
 }
+
+ensure_venv() { make_venv "$VENV" "$ROOT/tests/requirements.txt"; }
+ensure_tools_venv() { make_venv "$TOOLS_VENV" "$ROOT/tests/requirements-tools.txt"; }
 
 # Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.
 link_collection() {
