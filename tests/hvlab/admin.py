@@ -14,6 +14,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import jobs
+from .migration import MigrationError, migrate
 from .server import check_loopback
 
 ADMIN_ADDRESS = "127.0.0.1"
@@ -73,6 +75,46 @@ def _fault_rules(admin, _payload):
 @route("DELETE", "/faults")
 def _clear_faults(admin, _payload):
     admin.lab.service.clear_faults()
+    return 200, {"status": "ok"}
+
+
+@route("POST", "/migrate")
+def _migrate(admin, payload):
+    try:
+        moved = admin.lab.service.apply(lambda fleet: migrate(fleet, payload))
+    except MigrationError as error:
+        return 400, {"error": str(error)}
+    admin.lab.persist()
+    return 200, moved
+
+
+def _job_failure_host(fleet, payload):
+    name = payload.get("machine") if isinstance(payload, dict) else None
+    host = fleet.machines.get(name) if isinstance(name, str) else None
+    if host is None or host.kind != "host":
+        raise ValueError("machine must name a host of the fleet, got %r" % (name,))
+    return host
+
+
+@route("POST", "/jobs/failures")
+def _add_job_failure(admin, payload):
+    try:
+        rule = admin.lab.service.apply(lambda fleet: jobs.add_failure_rule(_job_failure_host(fleet, payload), payload))
+    except ValueError as error:
+        return 400, {"error": str(error)}
+    admin.lab.persist()
+    return 200, rule
+
+
+def _clear_all_job_failures(fleet):
+    for machine in fleet.machines.values():
+        jobs.clear_failure_rules(machine)
+
+
+@route("DELETE", "/jobs/failures")
+def _clear_job_failures(admin, _payload):
+    admin.lab.service.apply(_clear_all_job_failures)
+    admin.lab.persist()
     return 200, {"status": "ok"}
 
 

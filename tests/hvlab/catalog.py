@@ -8,6 +8,9 @@ the lab must not share it, so that a wrong entry on one side shows up as a test 
 
 from dataclasses import dataclass
 
+# The DNS domain of the lab's machines: FullyQualifiedDomainName and the host names a guest's Guest\Parameters carry.
+LAB_DNS_DOMAIN = "hvlab.test"
+
 WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
 OFFICE_APPLICATION_ID = "0ff1ce15-a989-479d-af46-f275c6370663"
 

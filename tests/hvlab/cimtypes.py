@@ -21,7 +21,11 @@ INTEGER_RANGES = {
     "sint32": (-2 ** 31, 2 ** 31 - 1),
     "sint64": (-2 ** 63, 2 ** 63 - 1),
 }
-CIM_TYPES = frozenset(INTEGER_RANGES) | {"string", "boolean", "datetime", "real32", "real64"}
+# ``embedded_instance``: a string holding the CIM-XML text of an instance (MOF: string with the EmbeddedInstance
+# qualifier), rendered in the machine's embedded-instance form. ``reference``: a REF method parameter, read and
+# written as an endpoint reference (never stored in an instance).
+CIM_TYPES = frozenset(INTEGER_RANGES) | {"string", "boolean", "datetime", "real32", "real64", "embedded_instance",
+                                         "reference"}
 
 NEVER = "1601-01-01T00:00:00Z"
 

@@ -8,15 +8,29 @@
 - nulls ``xsi:nil="true"`` (null arrays add ``m:IsNullArray="true"``), arrays as repeated elements, datetimes wrapped
   in ``cim:Datetime`` (``Datetime`` in a fragment);
 - endpoint references: ``a:EndpointReference`` with ``a:Address`` and ``a:ReferenceParameters`` (ResourceURI +
-  SelectorSet), ``__cimnamespace`` added for DMTF resource URIs.
+  SelectorSet), ``__cimnamespace`` added for DMTF resource URIs; a REF out parameter (type ``reference``) carries
+  the endpoint-reference XML its method made (``methods_hyperv.endpoint_reference``);
+- embedded instances (``embedded_instance`` properties, CIM-XML text) in one of ``EMBEDDED_INSTANCE_FORMS``: escaped
+  text (what the WMI plugin does with a string), CDATA, or the INSTANCE element nested unescaped. Which one Windows
+  sends is unconfirmed (avma-facts "Unconfirmed" 5); the fleet file picks it per machine.
 """
 
 from .cimtypes import to_wire
 from .namespaces import ANONYMOUS, CIM_NAMESPACE_SELECTOR, NS
 from .xmltext import element, escape_attribute, escape_text
 
+EMBEDDED_INSTANCE_FORMS = ("escaped", "cdata", "nested")
 
-def _values(prop, value, tag, datetime_tag):
+
+def _embedded_text(text, form):
+    if form == "cdata":
+        return "<![CDATA[%s]]>" % text.replace("]]>", "]]]]><![CDATA[>")
+    if form == "nested":
+        return text
+    return escape_text(text)
+
+
+def _values(prop, value, tag, datetime_tag, embedded_form="escaped"):
     """The element(s) for one property value."""
     if value is None:
         if prop.is_array:
@@ -25,24 +39,30 @@ def _values(prop, value, tag, datetime_tag):
     items = value if prop.is_array else [value]
     parts = []
     for item in items:
-        text = escape_text(to_wire(prop.cim_type, item))
+        if prop.cim_type == "reference":
+            text = item
+        elif prop.cim_type == "embedded_instance":
+            text = _embedded_text(item, embedded_form)
+        else:
+            text = escape_text(to_wire(prop.cim_type, item))
         if prop.cim_type == "datetime":
             text = "<%s>%s</%s>" % (datetime_tag, text, datetime_tag)
         parts.append("<%s>%s</%s>" % (tag, text, tag))
     return "".join(parts)
 
 
-def render_instance(cim_class, instance, resource_uri):
+def render_instance(cim_class, instance, resource_uri, embedded_form="escaped"):
     """A whole instance; ``resource_uri`` is the class's resource URI the client used (WMI or DMTF form)."""
-    body = "".join(_values(prop, instance[prop.name], "p:" + prop.name, "cim:Datetime") for prop in cim_class.properties)
+    body = "".join(_values(prop, instance[prop.name], "p:" + prop.name, "cim:Datetime", embedded_form)
+                   for prop in cim_class.properties)
     return '<p:%s xmlns:xsi="%s" xmlns:p="%s" xmlns:cim="%s" xsi:type="p:%s_Type">%s</p:%s>' % (
         cim_class.name, NS["xsi"], escape_attribute(resource_uri), NS["cim"], cim_class.name, body, cim_class.name)
 
 
-def render_fragment(cim_class, instance, property_names):
+def render_fragment(cim_class, instance, property_names, embedded_form="escaped"):
     """The selected properties of an instance as ``w:XmlFragment``, in the class's property order."""
     wanted = {name.lower() for name in property_names}
-    body = "".join(_values(prop, instance[prop.name], prop.name, "Datetime")
+    body = "".join(_values(prop, instance[prop.name], prop.name, "Datetime", embedded_form)
                    for prop in cim_class.properties if prop.name.lower() in wanted)
     return '<w:XmlFragment xmlns:xsi="%s" xmlns:w="%s">%s</w:XmlFragment>' % (NS["xsi"], NS["w"], body)
 

@@ -90,10 +90,11 @@ class WsmanFault(Exception):
 
     ``code`` is the WSManFault Code, ``subcode`` the qualified s:Subcode value (``w:InvalidSelectors``), ``reason``
     the s:Reason text, ``message`` the f:Message text, ``detail`` the w:FaultDetail URI suffix or None, ``wmi`` the
-    nested ``WmiError`` or None, ``receiver`` selects s:Receiver over s:Sender, ``http_status`` the HTTP status.
+    nested ``WmiError`` or None, ``receiver`` selects s:Receiver over s:Sender, ``http_status`` the HTTP status,
+    ``wrote`` whether the failing operation changed state all the same (a failed activation writes its events).
     """
 
-    def __init__(self, *, code, subcode, reason, message=None, detail=None, wmi=None, receiver=False, http_status=500):
+    def __init__(self, *, code, subcode, reason, message=None, detail=None, wmi=None, receiver=False, http_status=500, wrote=False):
         super().__init__("%s (%s): %s" % (subcode, code, reason.strip()))
         self.code = code
         self.subcode = subcode
@@ -103,6 +104,7 @@ class WsmanFault(Exception):
         self.wmi = wmi
         self.receiver = receiver
         self.http_status = http_status
+        self.wrote = wrote
 
 
 def invalid_timeout_header(value):

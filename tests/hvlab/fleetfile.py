@@ -13,10 +13,10 @@ from datetime import datetime
 
 import yaml
 
-from . import catalog
+from . import activation, catalog, eventlog, fleetfile_hyperv
 from .cimtypes import CimTypeError, normalize
 from .faultxml import FAULT_STYLES
-from .fleetspec import Credential, ExtraProduct, LicenseSpec, MachineSpec, OsSpec
+from .fleetspec import AcceptedKey, Credential, ExtraProduct, LicenseSpec, MachineSpec, OsSpec, SeedEvent
 from .schema import MACHINE_KINDS
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,14}$")
@@ -27,12 +27,14 @@ PRODUCT_KEY_CHARACTERS = "BCDFGHJKMPQRTVWXY2346789"
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 MACHINE_FIELDS = {"address", "kind", "hyperv_host", "inventory", "credentials", "os", "windows_license",
-                  "extra_products", "fault_style"}
+                  "extra_products", "fault_style", "accepted_keys", "events", "vm", "hyperv", "synthetic_vms", "wire"}
 OS_FIELDS = {"version", "edition", "caption", "build", "sku", "computer_name"}
 LICENSE_FIELDS = {"channel", "status", "status_reason", "grace_minutes", "partial_product_key", "avma_host",
                   "last_avma_activation", "product_key_channel"}
 EXTRA_PRODUCT_FIELDS = {"application", "name", "description", "license_family", "channel", "status", "addon",
                         "partial_product_key"}
+ACCEPTED_KEY_FIELDS = {"key", "channel", "edition", "activates", "product_key_channel"}
+EVENT_FIELDS = {"log", "id", "time", "source", "type", "insertion_strings", "message"}
 APPLICATIONS = {"windows": catalog.WINDOWS_APPLICATION_ID, "office": catalog.OFFICE_APPLICATION_ID}
 
 
@@ -93,11 +95,11 @@ def parse_fleet(document, source="fleet"):
     for name, raw in machines.items():
         specs.append(_MachineReader(source, name, _merge(defaults, raw)).read())
     _check_fleet(source, specs)
-    return tuple(specs)
+    return fleetfile_hyperv.link_vms(source, specs)
 
 
 def _merge(defaults, machine):
-    """Machine values win; mappings (os, windows_license, inventory) merge one level deep."""
+    """Machine values win; mappings (os, windows_license, inventory, wire, ...) merge one level deep."""
     if not isinstance(machine, dict):
         return machine
     merged = dict(defaults)
@@ -164,7 +166,9 @@ class _MachineReader:
         return MachineSpec(
             name=self.name, address=self._address(), kind=kind, credentials=self._credentials(),
             inventory=dict(inventory), hyperv_host=hyperv_host, os=os_spec, license=self._license(os_spec),
-            extra_products=self._extra_products(), fault_style=fault_style)
+            extra_products=self._extra_products(), fault_style=fault_style,
+            accepted_keys=self._accepted_keys(os_spec), events=self._events(),
+            **fleetfile_hyperv.read_fields(self, kind, os_spec))
 
     def _address(self):
         text = self.raw.get("address")
@@ -345,3 +349,78 @@ class _MachineReader:
         return ExtraProduct(
             application_id=application_id.lower(), name=name, description=description, license_family=license_family,
             channel=channel, status=status, addon=addon, partial_product_key=partial_key)
+
+    def _accepted_keys(self, os_spec):
+        entries = self.raw.get("accepted_keys") or []
+        if not isinstance(entries, list):
+            self.fail("accepted_keys", "must be a list")
+        accepted = []
+        avma_keys = activation.public_avma_keys()
+        for index, raw in enumerate(entries):
+            field = "accepted_keys[%d]" % index
+            if not isinstance(raw, dict):
+                self.fail(field, "must be a mapping")
+            unknown = set(raw) - ACCEPTED_KEY_FIELDS
+            if unknown:
+                self.fail("%s.%s" % (field, sorted(map(str, unknown))[0]),
+                          "unknown field (allowed: %s)" % ", ".join(sorted(ACCEPTED_KEY_FIELDS)))
+            key = raw.get("key")
+            if not isinstance(key, str) or not activation.PRODUCT_KEY.match(activation.normalize_key(key)):
+                self.fail(field + ".key", "must be a product key: five groups of five characters of %s"
+                          % "BCDFGHJKMNPQRTVWXY2346789")
+            key = activation.normalize_key(key)
+            if key in avma_keys:
+                self.fail(field + ".key", "is a public AVMA key; AVMA keys are accepted without a declaration")
+            if any(item.key == key for item in accepted):
+                self.fail(field + ".key", "is declared twice")
+            channel = raw.get("channel")
+            if channel not in activation.NON_AVMA_CHANNELS:
+                self.fail(field + ".channel", "must be one of %s, got %r" % (", ".join(activation.NON_AVMA_CHANNELS), channel))
+            edition = catalog.EDITIONS_BY_ID.get(str(raw.get("edition", os_spec.edition.edition_id)).lower())
+            if edition is None:
+                self.fail(field + ".edition", "unknown edition %r" % (raw.get("edition"),))
+            activates = raw.get("activates", channel != "kms")
+            if not isinstance(activates, bool):
+                self.fail(field + ".activates", "must be true or false")
+            product_key_channel = raw.get("product_key_channel")
+            if product_key_channel is not None and not isinstance(product_key_channel, str):
+                self.fail(field + ".product_key_channel", "must be a string")
+            accepted.append(AcceptedKey(key=key, channel=channel, edition_id=edition.edition_id, activates=activates,
+                                        product_key_channel=product_key_channel))
+        return tuple(accepted)
+
+    def _events(self):
+        entries = self.raw.get("events") or []
+        if not isinstance(entries, list):
+            self.fail("events", "must be a list")
+        events = []
+        for index, raw in enumerate(entries):
+            field = "events[%d]" % index
+            if not isinstance(raw, dict):
+                self.fail(field, "must be a mapping")
+            unknown = set(raw) - EVENT_FIELDS
+            if unknown:
+                self.fail("%s.%s" % (field, sorted(map(str, unknown))[0]),
+                          "unknown field (allowed: %s)" % ", ".join(sorted(EVENT_FIELDS)))
+            log = {name.lower(): name for name in eventlog.LOGS}.get(str(raw.get("log", eventlog.APPLICATION_LOG)).lower())
+            if log is None:
+                self.fail(field + ".log", "must be one of %s" % ", ".join(eventlog.LOGS))
+            time = self._datetime(field + ".time", raw.get("time"))
+            if time is None:
+                self.fail(field + ".time", "is required: an ISO 8601 date and time with a time zone")
+            event_type = raw.get("type", "information")
+            if event_type not in eventlog.EVENT_TYPES:
+                self.fail(field + ".type", "must be one of %s, got %r" % (", ".join(eventlog.EVENT_TYPES), event_type))
+            strings = raw.get("insertion_strings", [])
+            if not isinstance(strings, list) or not all(isinstance(item, str) for item in strings):
+                self.fail(field + ".insertion_strings", "must be a list of strings")
+            source = raw.get("source", eventlog.AVMA_SOURCE)
+            if not isinstance(source, str) or not source:
+                self.fail(field + ".source", "must be a non-empty string")
+            message = raw.get("message")
+            if message is not None and not isinstance(message, str):
+                self.fail(field + ".message", "must be a string")
+            events.append(SeedEvent(log=log, event_id=self._int(field + ".id", raw.get("id"), 0, 65535), time=time,
+                                    source=source, event_type=event_type, insertion_strings=tuple(strings),
+                                    message=message))
+        return tuple(events)

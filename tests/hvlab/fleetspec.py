@@ -59,6 +59,83 @@ class ExtraProduct:
 
 
 @dataclass(frozen=True)
+class AcceptedKey:
+    """A non-AVMA product key the machine accepts (fleet file ``accepted_keys``): its channel (mak, retail, kms, oem),
+    the EditionID it licenses, whether Activate() licenses it, and an optional ProductKeyChannel override."""
+
+    key: str
+    channel: str
+    edition_id: str
+    activates: bool
+    product_key_channel: str = None
+
+
+@dataclass(frozen=True)
+class SeedEvent:
+    """An event-log record the machine starts with (fleet file ``events``); ``event_type`` is an ``eventlog``
+    type name, ``message`` None means the lab's text for the event ID."""
+
+    log: str
+    event_id: int
+    time: str
+    source: str
+    event_type: str
+    insertion_strings: tuple = ()
+    message: str = None
+
+
+@dataclass(frozen=True)
+class WireSpec:
+    """How a machine writes what Windows' wire form leaves open (fleet file ``wire``; FLEET.md, "Wire forms")."""
+
+    embedded_instance_form: str = "escaped"
+    kvp_item_shape: str = "full"
+    job_reference: str = "direct"
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """A guest as a VM of its Hyper-V host (fleet file ``vm``). Items are ``((name, value), ...)`` in file order;
+    ``raw_guest_items`` are embedded-instance texts served verbatim; ``host_computer_name`` and ``host_fqdn`` name
+    the host the guest starts on (filled in by the fleet reader)."""
+
+    name: str
+    running: bool = True
+    data_exchange: bool = True
+    status: int = 2
+    fqdn: str = ""
+    guest_items: tuple = ()
+    host_items: tuple = ()
+    raw_guest_items: tuple = ()
+    host_computer_name: str = ""
+    host_fqdn: str = ""
+
+
+@dataclass(frozen=True)
+class SyntheticVmsSpec:
+    """VMs of a host without a machine of their own (fleet file ``synthetic_vms``): ``count`` VMs named
+    ``<name_prefix><number>``, all alike, their intrinsic items generated from ``os`` (an ``OsSpec``)."""
+
+    count: int
+    name_prefix: str
+    running: bool
+    data_exchange: bool
+    os: object
+    guest_items: tuple = ()
+
+
+@dataclass(frozen=True)
+class HypervSpec:
+    """A host's Hyper-V (fleet file ``hyperv``): the role installed, how KVP jobs run (``jobs`` async: ReturnValue
+    4096 and a job that stays Running for ``job_polls`` reads, or ``job_seconds`` when positive; sync: ReturnValue 0)."""
+
+    installed: bool = True
+    jobs: str = "async"
+    job_polls: int = 1
+    job_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class MachineSpec:
     """One machine of the fleet file, defaults merged and every field checked."""
 
@@ -72,3 +149,10 @@ class MachineSpec:
     license: LicenseSpec = None
     extra_products: tuple = ()
     fault_style: str = "combined"
+    wire: WireSpec = field(default_factory=WireSpec)
+    vm: VmSpec = None
+    hyperv: HypervSpec = None
+    synthetic_vms: SyntheticVmsSpec = None
+    guests: tuple = ()       # host only: the specs of the guests that start as its VMs
+    accepted_keys: tuple = ()
+    events: tuple = ()

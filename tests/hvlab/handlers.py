@@ -100,16 +100,23 @@ def _query_instances(exchange, resource, filter_element):
         bound = wql.bind(query, cim_class)
     except wql.WqlError as error:
         raise faults.wql_invalid_query(text, str(error)) from error
-    instances = [instance for instance in exchange.machine.store.instances(cim_class) if bound.matches(instance)]
+    instances = [instance for instance in _instances(exchange, cim_class) if bound.matches(instance)]
     return cim_class, instances, bound.properties
 
 
-def _render_item(resource, cim_class, instance, properties, mode):
+def _instances(exchange, cim_class):
+    """The machine's instances of ``cim_class``, brought up to date by the class's ``refresh`` first."""
+    if cim_class.refresh is not None:
+        cim_class.refresh(exchange.machine)
+    return exchange.machine.store.instances(cim_class)
+
+
+def _render_item(resource, cim_class, instance, properties, mode, embedded_form):
     uri = resource.class_uri(cim_class)
     if properties is None:
-        data = render_instance(cim_class, instance, uri)
+        data = render_instance(cim_class, instance, uri, embedded_form)
     else:
-        data = render_fragment(cim_class, instance, properties)
+        data = render_fragment(cim_class, instance, properties, embedded_form)
     if mode is None:
         return data
     epr = render_epr(cim_class, instance, uri, resource.epr_namespace)
@@ -133,8 +140,9 @@ def enumerate_(exchange):
         raise faults.filtering_required(resource.uri)
     else:
         cim_class, properties = resource.cim_class, None
-        instances = exchange.machine.store.instances(cim_class)
-    items = [_render_item(resource, cim_class, instance, properties, mode) for instance in instances]
+        instances = _instances(exchange, cim_class)
+    form = exchange.machine.spec.wire.embedded_instance_form
+    items = [_render_item(resource, cim_class, instance, properties, mode, form) for instance in instances]
     context = exchange.contexts.open(exchange.machine.name, items)
     if body.find(qname("w", "OptimizeEnumeration")) is None:
         return Outcome(exchange.respond(
@@ -214,8 +222,8 @@ def _target_instance(exchange, resource):
     """The instance a Get or an instance Invoke addresses with its selectors."""
     cim_class = resource.cim_class
     keys = key_selectors(resource, exchange.request.selectors)
+    instances = _instances(exchange, cim_class)
     if not keys:
-        instances = exchange.machine.store.instances(cim_class)
         if not cim_class.singleton:
             raise faults.singleton_needs_selectors()
         if not instances:
@@ -230,7 +238,8 @@ def _target_instance(exchange, resource):
 def get(exchange):
     resource = _class_resource(exchange)
     instance = _target_instance(exchange, resource)
-    body = render_instance(resource.cim_class, instance, resource.class_uri(resource.cim_class))
+    body = render_instance(resource.cim_class, instance, resource.class_uri(resource.cim_class),
+                           exchange.machine.spec.wire.embedded_instance_form)
     return Outcome(exchange.respond(Action.GET_RESPONSE, body))
 
 
@@ -250,6 +259,8 @@ def _read_parameters(spec, body):
                                                    "%s has no parameter %s." % (spec.name, name))
         if child.get(qname("xsi", "nil"), "").lower() == "true":
             value = None
+        elif prop.cim_type == "reference":
+            value = child   # an endpoint reference: the method reads its address and selectors
         else:
             try:
                 value = from_wire(prop.cim_type, child.text or "")

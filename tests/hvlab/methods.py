@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """WMI methods as data: which class has which method, its parameters, and the Python function that runs it.
 
-A method module (``methods_licensing``, ...) declares ``METHODS = (method(...), ...)``; ``method_table`` gathers
+A method module (``methods_activation``, ...) declares ``METHODS = (method(...), ...)``; ``method_table`` gathers
 them. A handler takes a ``MethodCall`` and returns a ``MethodResult``; a failure the method reports (Windows'
 non-zero ReturnValue, HTTP 200) is a result, not an exception. ``MethodResult.wrote`` tells the service that state
 changed, so that it counts a write and the server persists the fleet state.

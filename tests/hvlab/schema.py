@@ -12,6 +12,7 @@ properties sorted case-insensitively (Win32_DiskDrive capture: ``Partitions`` be
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .cimtypes import CIM_TYPES, normalize
 from .namespaces import DMTF_URI_PREFIX, WMI_URI_PREFIX
@@ -40,13 +41,17 @@ class CimClass:
     keys: tuple
     singleton: bool = False
     machine_kinds: tuple = MACHINE_KINDS
+    # Called with the machine before its instances of the class are read (Get, Enumerate, instance Invoke): lets
+    # state that changes by itself, such as a job that advances per read or with time, catch up first.
+    refresh: object = None
+
+    @cached_property
+    def _properties_by_name(self):
+        return {prop.name.lower(): prop for prop in self.properties}
 
     def find_property(self, name):
         """The ``CimProperty`` called ``name`` (case-insensitive), or None."""
-        for prop in self.properties:
-            if prop.name.lower() == name.lower():
-                return prop
-        return None
+        return self._properties_by_name.get(name.lower())
 
     @property
     def wmi_resource_uri(self):
@@ -92,14 +97,15 @@ def parse_properties(spec):
     return tuple(sorted(properties, key=lambda prop: prop.name.lower()))
 
 
-def cim_class(namespace, name, *, keys, properties, singleton=False, machine_kinds=MACHINE_KINDS):
-    """Declare a class from the compact property spec; every key must be a declared property."""
+def cim_class(namespace, name, *, keys, properties, singleton=False, machine_kinds=MACHINE_KINDS, refresh=None):
+    """Declare a class from the compact property spec; every key must be a declared property. ``machine_kinds=()``
+    declares lab-internal state: stored and saved with the machine, never served."""
     parsed = parse_properties(properties)
     declared = {prop.name for prop in parsed}
     missing = [key for key in keys if key not in declared]
     if missing:
         raise ValueError("%s: keys %s are not declared properties" % (name, missing))
-    return CimClass(namespace, name, parsed, tuple(keys), singleton, tuple(machine_kinds))
+    return CimClass(namespace, name, parsed, tuple(keys), singleton, tuple(machine_kinds), refresh)
 
 
 class ClassRegistry:

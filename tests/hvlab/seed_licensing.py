@@ -100,7 +100,7 @@ def _row(machine, row_id, **values):
     return SOFTWARE_LICENSING_PRODUCT.new_instance(**base)
 
 
-def _keyed_values(machine, row_id, partial_key, channel_name):
+def keyed_values(machine, row_id, partial_key, channel_name):
     """Properties every row holding an installed key has: product key IDs, trusted time, KMS intervals."""
     values = dict(
         PartialProductKey=partial_key,
@@ -147,7 +147,7 @@ def _windows_row(spec):
         GracePeriodRemaining=license_spec.grace_minutes,
         EvaluationEndDate="2026-05-30T00:00:00Z" if os_spec.edition.evaluation else NEVER,
     )
-    values.update(_keyed_values(spec.name, "windows", license_spec.partial_product_key, channel.name))
+    values.update(keyed_values(spec.name, "windows", license_spec.partial_product_key, channel.name))
     if channel.name == "avma":
         last = license_spec.last_avma_activation or NEVER
         host = license_spec.avma_host
@@ -169,7 +169,7 @@ def _extra_row(spec, index, extra):
     )
     row_id = "extra|%d|%s" % (index, extra.name)
     if extra.partial_product_key:
-        values.update(_keyed_values(spec.name, row_id, extra.partial_product_key, extra.channel))
+        values.update(keyed_values(spec.name, row_id, extra.partial_product_key, extra.channel))
         values["ProductKeyChannel"] = catalog.CHANNELS[extra.channel].product_key_channel
     return _row(spec.name, row_id, **values)
 

@@ -85,6 +85,11 @@ class WsmanService:
         with self._lock:
             self._faults.clear()
 
+    def apply(self, change):
+        """Run ``change(fleet)`` between requests (an admin action such as a migration) and return its result."""
+        with self._lock:
+            return change(self.fleet)
+
     def reset(self):
         """The fleet file's state, zero counters, no injected faults, no open enumerations."""
         with self._lock:
@@ -127,7 +132,9 @@ class WsmanService:
                     raise faults.header_required("Action") if not request.action else faults.action_not_supported(request.action)
             outcome = HANDLERS[operation](exchange)
         except WsmanFault as fault:
-            return self._fault_reply(fault, machine, request, None), None
+            reply = self._fault_reply(fault, machine, request, None)
+            reply.wrote = fault.wrote
+            return reply, None
         body = outcome.envelope.encode("utf-8")
         if operation != "Identify" and len(body) > request.max_envelope_size:
             # The operation ran (a method may have changed state); only its answer does not fit.

@@ -165,7 +165,8 @@ def build_inventory(machines, ports, ca_file):
 
     ``machines`` are fleet machines; ``ports`` maps a machine name to ``{"http": N, "https": N}``. Guests go to group
     ``hyperv_guests``, hosts to ``hyperv_hosts``. Scheme and transport come from the machine's ``inventory`` settings
-    (default http + ntlm); the password is the machine's first credential.
+    (default http + ntlm); the password is the machine's first credential. A guest with a Hyper-V host gets
+    ``hvlab_hyperv_host`` (the host's machine name, as in the fleet file; a migration does not change it).
     """
     groups = {"hyperv_guests": {}, "hyperv_hosts": {}}
     for machine in machines:
@@ -183,6 +184,9 @@ def build_inventory(machines, ports, ca_file):
             "ansible_winrm_ca_trust_path": os.path.abspath(ca_file),
             "hvlab_kind": machine.kind,
         }
+        hyperv_host = getattr(machine, "hyperv_host", None)   # machine-like objects of tests may lack it
+        if hyperv_host is not None:
+            host_vars["hvlab_hyperv_host"] = hyperv_host
         if credential is not None:
             host_vars["ansible_user"] = qualified_user_name(credential)
             host_vars["ansible_password"] = credential.password

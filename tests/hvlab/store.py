@@ -24,6 +24,22 @@ class CimStore:
         self._instances.setdefault(self._slot(cls), []).append(instance)
         return instance
 
+    def extend(self, cls, instances):
+        """Append many complete instances in one pass (a host's thousand VMs); a duplicate key is an error."""
+        slot = self._instances.setdefault(self._slot(cls), [])
+        seen = {_key_text(cls, instance) for instance in slot}
+        for instance in instances:
+            instance = cls.check_instance(instance)
+            key = _key_text(cls, instance)
+            if key in seen:
+                raise ValueError("%s already has an instance with keys %s" % (cls.name, cls.key_values(instance)))
+            seen.add(key)
+            slot.append(instance)
+
+    def remove(self, cls, instance):
+        """Remove ``instance`` (the stored dict itself) from the store."""
+        self.instances(cls).remove(instance)
+
     def instances(self, cls):
         """The live list of instances of ``cls`` (empty when none)."""
         return self._instances.get(self._slot(cls), [])
@@ -51,6 +67,11 @@ class CimStore:
                 raise ValueError("unknown class %r in the state" % slot)
             restored[self._slot(cls)] = [cls.check_instance(instance) for instance in instances]
         self._instances = restored
+
+
+def _key_text(cls, instance):
+    """The key values of ``instance`` as WMI compares them (strings case-insensitively)."""
+    return tuple(value.lower() if isinstance(value, str) else value for value in cls.key_values(instance))
 
 
 def _key_matches(prop, stored, wanted):
