@@ -64,12 +64,16 @@ ensure_get_pip() {
   done
 }
 
-ensure_shellcheck() {
-  command -v shellcheck >/dev/null && return
-  log "installing shellcheck (Debian package) for ansible-test sanity"
-  if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck) >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
-  fi
+# apt_install PACKAGE COMMAND: install a Debian package unless COMMAND is already on the PATH.
+apt_install() {
+  command -v "$2" >/dev/null && return
+  log "installing $1 (Debian package)"
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
 }
+
+ensure_chromium() { apt_install chromium chromium; }
+
+ensure_shellcheck() { apt_install shellcheck shellcheck; }

@@ -61,6 +61,7 @@ th[aria-sort=ascending]::after { content: " \\25B2"; } th[aria-sort=descending]:
 tr.noncompliant td { background: #fff1f1; }
 .ok { color: #1b7f3b; } .problem { color: #b00020; }
 input.filter { padding: .3rem .5rem; width: 20rem; margin-top: 1rem; }
+.scroll { overflow-x: auto; }
 """
 
 
@@ -81,7 +82,7 @@ def _cell(value, css_class=None):
 
 def _table(table_id, headers, rows, extra_classes=""):
     head = "".join("<th scope=\"col\">%s</th>" % html.escape(header) for header in headers)
-    return '<table id="%s" class="sortable filterable %s"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (
+    return '<div class="scroll"><table id="%s" class="sortable filterable %s"><thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>' % (
         table_id, extra_classes, head, "".join(rows))
 
 
