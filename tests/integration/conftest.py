@@ -74,31 +74,44 @@ def lab(request, tmp_path_factory):
         hvlab("down", "--dir", str(directory), check=False)
 
 
-@pytest.fixture()
-def ansible_playbook(tmp_path):
-    """Run ansible-playbook with this work tree as hyperv.avma; returns the CompletedProcess (output in .stdout)."""
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
-    )
-    env.pop("ANSIBLE_CONFIG", None)
+@pytest.fixture(scope="session")
+def playbook_runner():
+    """``run(workdir, playbook, inventory, *arguments, extra_vars=None)``: ansible-playbook with this work tree as
+    hyperv.avma, run in ``workdir``; ``playbook`` is a file of tests/integration/playbooks or an absolute path.
+    Returns the CompletedProcess (output in .stdout)."""
 
-    def run(playbook, inventory, *arguments, extra_vars=None):
+    def run(workdir, playbook, inventory, *arguments, extra_vars=None):
+        env = dict(os.environ)
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
+            ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-tmp"),
+            ANSIBLE_HOME=str(workdir / "ansible-home"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            ANSIBLE_DEPRECATION_WARNINGS="0",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_FORKS="10",
+            PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
+        )
+        env.pop("ANSIBLE_CONFIG", None)
         command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOKS / playbook)]
         if extra_vars:
             # From a file, as users pass secrets: -vvvv echoes the command line, and with it any -e JSON.
-            vars_file = tmp_path / "extra-vars.json"
+            vars_file = workdir / "extra-vars.json"
             vars_file.write_text(json.dumps(extra_vars))
             command += ["-e", "@%s" % vars_file]
         command += list(arguments)
-        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+        return subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True, timeout=900, check=False)
+
+    return run
+
+
+@pytest.fixture()
+def ansible_playbook(tmp_path, playbook_runner):
+    """``run(playbook, inventory, *arguments, extra_vars=None)`` in this test's temporary directory."""
+
+    def run(playbook, inventory, *arguments, extra_vars=None):
+        return playbook_runner(tmp_path, playbook, inventory, *arguments, extra_vars=extra_vars)
 
     return run
