@@ -128,9 +128,14 @@ def _identifier(name: str, what: str) -> str:
 
 @dataclass(frozen=True)
 class CimProperty:
+    """``isolate_errors``: the values come from an untrusted party (KVP items written by guests), so a value that
+    does not decode becomes an UndecodableValue in its place instead of failing the whole instance, and with it the
+    whole enumeration."""
+
     name: str
     type: str
     array: bool = False
+    isolate_errors: bool = False
 
     def __post_init__(self) -> None:
         _identifier(self.name, "CIM property name")
@@ -210,6 +215,15 @@ class EmbeddedInstance:
         """The value of the property called ``name``, compared case-insensitively."""
         wanted = name.lower()
         return next((value for key, value in self.properties.items() if key.lower() == wanted), default)
+
+
+@dataclass
+class UndecodableValue:
+    """A value of an ``isolate_errors`` property that could not be decoded (malformed, refused or oversized XML, a
+    value that does not fit its type): why, and how many characters it had. The text itself is not kept."""
+
+    reason: str
+    size: int
 
 
 def parse_cim_datetime(text: str) -> datetime | timedelta:
@@ -376,14 +390,23 @@ def _decode_typed(prop: CimProperty, element: Element) -> list[Any]:
         raise WsmanProtocolError(f"property {prop.name} ({prop.type}): {exc}") from exc
 
 
+def _decode_values(prop: CimProperty, element: Element) -> list[Any]:
+    if not prop.isolate_errors:
+        return _decode_typed(prop, element)
+    try:
+        return _decode_typed(prop, element)
+    except WsmanProtocolError as error:
+        return [UndecodableValue(reason=error.message, size=len("".join(element.itertext())))]
+
+
 def _decode_property(prop: CimProperty, elements: list[Element]) -> Any:
     if prop.array:
         if len(elements) == 1 and _is_nil(elements[0]):
             return None
-        return [value for element in elements for value in _decode_typed(prop, element)]
+        return [value for element in elements for value in _decode_values(prop, element)]
     if len(elements) > 1:
         raise WsmanProtocolError(f"property {prop.name} is declared scalar but came {len(elements)} times")
-    values = _decode_typed(prop, elements[0])
+    values = _decode_values(prop, elements[0])
     if len(values) > 1:
         raise WsmanProtocolError(f"property {prop.name} is declared scalar but holds {len(values)} instances")
     return values[0] if values else None
@@ -561,6 +584,11 @@ class CimClient:
     def request_count(self) -> int:
         return self._wsman.request_count
 
+    @property
+    def display_name(self) -> str:
+        """The machine as errors name it: ``label (host:port)``."""
+        return self._wsman.display_name
+
     def close(self) -> None:
         self._wsman.close()
 
@@ -569,7 +597,7 @@ class CimClient:
         try:
             return function(*args)
         except AvmaError as error:
-            error.add_context(machine=self._wsman.display_name, operation=label)
+            error.add_context(machine=self.display_name, operation=label)
             raise
 
     def query(self, cim_class: CimClass, where: str | None = None, *, properties: str | Sequence[str] | None = None,
