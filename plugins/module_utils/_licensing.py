@@ -106,6 +106,17 @@ def is_avma_description(description):
     return bool(description) and AVMA_CHANNEL_MARKER in description.upper()
 
 
+def description_channel(description):
+    """The channel a product's Description names ("Windows(R) Operating System, VOLUME_MAK channel" -> "VOLUME_MAK"),
+    or None when it names none."""
+    if not description:
+        return None
+    tail = description.rsplit(",", 1)[-1].strip()
+    if not tail.lower().endswith(" channel"):
+        return None
+    return tail[:-len(" channel")].strip() or None
+
+
 def select_windows_product(products):
     """Pick the Windows product among SoftwareLicensingProduct rows (dicts keyed by WMI property names).
 

@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: activation_events
+short_description: Read the AVMA events of a guest (12309) or a Hyper-V host (12310)
+version_added: 0.1.0
+description:
+  - Reads Event 12309 (written by a guest for each AVMA attempt, with its outcome) and Event 12310 (written by a
+    Hyper-V host for each AVMA request it served) from the classic Application log, with a WQL query on
+    C(Win32_NTLogEvent) over WS-Management.
+  - The query carries the bounds (log, event IDs, O(since)); the enumeration stops after O(max_events) events.
+  - The provider, message texts and insertion strings of these events are not documented by Microsoft, so every
+    event is returned raw as well as decoded, and the outcome is recognised by its words (AVMA Success, Invalid Host,
+    Invalid Data, Activation Denied) in the message or the insertion strings, in any letter case.
+  - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
+author:
+  - hyperv.avma contributors (@hyperv-avma)
+extends_documentation_fragment:
+  - hyperv.avma.winrm
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to show.
+  action_group:
+    support: full
+    description: Takes its connection options from C(module_defaults) of the group.
+    membership: [hyperv.avma.winrm]
+options:
+  event_ids:
+    description:
+      - Event IDs to read from the Application log.
+    type: list
+    elements: int
+    default: [12309, 12310]
+  since:
+    description:
+      - Only events generated at or after this time.
+      - A duration back from now on the controller's clock (V(90s), V(30m), V(12h), V(7d), V(2w)), or an ISO 8601
+        time (V(2026-11-20T08:00:00Z); without an offset, UTC).
+      - The comparison uses the machine's event times, so a machine clock far from the controller's shifts the window.
+      - Without it, every event the log still holds counts, up to O(max_events).
+    type: str
+  max_events:
+    description:
+      - At most this many events are read (1 to 10000); the enumeration stops there.
+      - When more events match, which ones come back depends on the order the machine enumerates them (unconfirmed
+        for Windows); narrow the window with O(since) to be sure to get the latest ones. RV(limited) tells when the
+        bound was reached.
+    type: int
+    default: 100
+notes:
+  - Event texts are written by other software and are bounded here (message 8192 characters, 64 insertion strings of
+    2048 characters, other texts 512); RV(events[].truncated) tells when something was cut.
+seealso:
+  - module: hyperv.avma.product_key
+  - module: hyperv.avma.activation_facts
+"""
+
+EXAMPLES = r"""
+- name: AVMA outcomes of the last week on each guest
+  hyperv.avma.activation_events:
+    event_ids: [12309]
+    since: 7d
+  register: guest_events
+
+- name: Show failed attempts
+  ansible.builtin.debug:
+    msg: "{{ item.time_generated }} {{ item.outcome.text }}: {{ item.outcome.next_step }}"
+  loop: "{{ guest_events.events | selectattr('outcome') | rejectattr('outcome.success') }}"
+  loop_control:
+    label: "{{ item.record_number }}"
+
+- name: AVMA requests a Hyper-V host served since a given time
+  hyperv.avma.activation_events:
+    event_ids: [12310]
+    since: "2026-11-01T00:00:00Z"
+    max_events: 1000
+"""
+
+RETURN = r"""
+events:
+  description: The events, newest first (by time generated, then by record number).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    time_generated:
+      description: When the event was generated (ISO 8601).
+      type: str
+      sample: "2026-11-20T08:30:00+00:00"
+    time_written:
+      description: When it was written to the log (ISO 8601).
+      type: str
+    record_number:
+      description: Record number in the Application log.
+      type: int
+      sample: 4711
+    provider:
+      description: C(SourceName), the provider that wrote it.
+      type: str
+    event_id:
+      description: C(EventCode), V(12309) or V(12310).
+      type: int
+      sample: 12309
+    type:
+      description: C(Type), for example V(Information) or V(Error).
+      type: str
+    computer_name:
+      description: C(ComputerName).
+      type: str
+    message:
+      description: C(Message), the event text as Windows renders it (localised); null when Windows has none.
+      type: str
+    insertion_strings:
+      description: C(InsertionStrings).
+      type: list
+      elements: str
+    outcome:
+      description: The AVMA outcome found in the message or the insertion strings; null when none is recognisable.
+      type: dict
+      contains:
+        name:
+          description: V(success), V(invalid_host), V(invalid_data) or V(activation_denied).
+          type: str
+        text:
+          description: The words Windows uses for it.
+          type: str
+          sample: Invalid Host
+        meaning:
+          description: What the outcome means.
+          type: str
+        next_step:
+          description: What to do about it; null for success.
+          type: str
+        success:
+          description: Whether the guest was activated.
+          type: bool
+    raw:
+      description: The C(Win32_NTLogEvent) properties as read (bounded; times as ISO 8601).
+      type: dict
+    truncated:
+      description: Whether a text of the event was cut to its bound.
+      type: bool
+count:
+  description: Number of events returned.
+  returned: success
+  type: int
+since:
+  description: Start of the window (ISO 8601, UTC), or null without O(since).
+  returned: success
+  type: str
+limited:
+  description: Whether O(max_events) events came back, so that older ones may have been left out.
+  returned: success
+  type: bool
+"""
+
+from ansible_collections.hyperv.avma.plugins.module_utils._events import ACTIVATION_EVENTS_SPEC, activation_events_task
+from ansible_collections.hyperv.avma.plugins.module_utils._module import run_module
+
+
+def main():
+    run_module(activation_events_task, ACTIVATION_EVENTS_SPEC)
+
+
+if __name__ == "__main__":
+    main()

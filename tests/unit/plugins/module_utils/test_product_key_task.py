@@ -1,0 +1,379 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The product_key task against a fake guest: what it writes, in which order, what it returns, what it never shows."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
+
+from ansible_collections.hyperv.avma.plugins.module_utils import _guest_licensing as guest_licensing
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, WsmanFaultError
+
+AVMA_2022_DC = "W3GNR-8DDXR-2TFRP-H8P33-DV9BG"
+AVMA_2019_STD = "TNK62-RXVTB-4P47B-2D623-4GF74"
+MAK = "NPPR9-FWDCX-D2C8J-H872K-2YT43"
+AVMA = "VIRTUAL_MACHINE_ACTIVATION"
+UTC = datetime.timezone.utc
+
+
+class FakeTime:
+    """Stands in for the time module: sleeping advances the clock."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def fake_time(monkeypatch):
+    clock = FakeTime()
+    monkeypatch.setattr(guest_licensing, "time", clock)
+    monkeypatch.setattr(guest_licensing, "utc_now", lambda: datetime.datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    return clock
+
+
+def params(**overrides):
+    values = dict(key=None, state="present", activate=True, activation_timeout=30, poll_interval=5, clean_stale_kvp=True,
+                  stale_kvp_names=[], publish_kvp=False)
+    values.update(overrides)
+    return values
+
+
+def run(guest, check_mode=False, diff=False, **overrides):
+    return guest_licensing.product_key_task(guest, params(**overrides), check_mode, diff)
+
+
+def avma_guest(**kwargs):
+    kwargs.setdefault("channels", {AVMA_2022_DC: AVMA})
+    return FakeGuest(**kwargs)
+
+
+def licensed_avma_guest(**kwargs):
+    return avma_guest(product=windows_row("DV9BG", channel=AVMA, status=1), **kwargs)
+
+
+def no_secret(result, *keys):
+    text = json.dumps(result)
+    for key in keys:
+        assert key not in text
+        assert key.replace("-", "") not in text
+
+
+def test_installs_and_activates_the_avma_key_of_the_guests_version_and_edition():
+    guest = avma_guest()
+    result = run(guest, diff=True)
+    assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus", "Activate", "RefreshLicenseStatus"]
+    assert guest.writes[0][3] == {"ProductKey": AVMA_2022_DC}
+    assert result["changed"] is True
+    assert result["actions"] == ["install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)", "activate Windows"]
+    assert result["before"]["partial_product_key"] is None
+    assert result["after"] == dict(partial_product_key="DV9BG", channel="Retail", description_channel=AVMA, license_status="Licensed",
+                                   license_status_reason="0x00000000", is_avma=True)
+    assert result["os"]["release"] == "2022" and result["os"]["edition_id"] == "ServerDatacenter"
+    assert result["diff"]["after"]["product_key"] == "XXXXX-XXXXX-XXXXX-XXXXX-DV9BG"
+    no_secret(result, AVMA_2022_DC)
+
+
+def test_no_activate_call_when_the_key_activated_itself_on_install():
+    guest = avma_guest(activates_on_install=True)
+    result = run(guest)
+    assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
+    assert result["actions"] == ["install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)"]
+    assert result["after"]["license_status"] == "Licensed"
+
+
+def test_key_avma_is_the_same_as_no_key():
+    guest = avma_guest()
+    run(guest, key=" AVMA ")
+    assert guest.writes[0][3] == {"ProductKey": AVMA_2022_DC}
+
+
+def test_core_edition_gets_its_editions_key():
+    guest = FakeGuest(build=17763, sku=13, channels={AVMA_2019_STD: AVMA})
+    run(guest)
+    assert guest.writes[0][3] == {"ProductKey": AVMA_2019_STD}
+
+
+def test_same_last_five_characters_means_no_change():
+    guest = licensed_avma_guest()
+    result = run(guest, diff=True)
+    assert result["changed"] is False and result["actions"] == []
+    assert guest.writes == []
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_installed_but_unlicensed_key_is_only_activated():
+    guest = avma_guest(product=windows_row("DV9BG", channel=AVMA, status=0, reason=0xC004FD04))
+    result = run(guest)
+    assert guest.write_methods == ["Activate", "RefreshLicenseStatus"]
+    assert result["actions"] == ["activate Windows"]
+    assert result["after"]["license_status"] == "Licensed"
+
+
+def test_activate_false_installs_only():
+    guest = avma_guest()
+    result = run(guest, activate=False)
+    assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
+    assert result["after"]["license_status"] == "Unlicensed"
+
+
+def test_check_mode_writes_nothing_and_says_what_would_change():
+    guest = avma_guest(product=windows_row("8XDDG", channel="VOLUME_KMSCLIENT", status=1))
+    result = run(guest, check_mode=True, diff=True)
+    assert guest.writes == []
+    assert result["changed"] is True
+    assert result["actions"] == ["install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)", "activate Windows"]
+    assert result["diff"]["before"]["product_key"] == "XXXXX-XXXXX-XXXXX-XXXXX-8XDDG"
+    assert result["diff"]["before"]["channel"] == "VOLUME_KMSCLIENT"
+    assert result["diff"]["after"] == dict(product_key="XXXXX-XXXXX-XXXXX-XXXXX-DV9BG", channel=None, license_status="Licensed", is_avma=True)
+    no_secret(result, AVMA_2022_DC)
+
+
+@pytest.mark.parametrize("build, sku, words", [
+    (20348, 79, ["g2022dc", "evaluation", "DISM /online /Set-Edition:ServerStandard"]),
+    (20348, 50, ["g2022dc", "no AVMA key", "2022", "Essentials"]),
+    (19041, 12, ["g2022dc", "no AVMA key", "2004"]),
+    (22000, 8, ["g2022dc", "version is unknown"]),
+])
+def test_ineligible_guest_fails_before_any_write(build, sku, words):
+    guest = FakeGuest(build=build, sku=sku)
+    with pytest.raises(AvmaValueError) as caught:
+        run(guest)
+    message = str(caught.value)
+    assert message.startswith("g2022dc: product_key: ")
+    for word in words:
+        assert word in message
+    assert guest.writes == []
+
+
+def test_ineligible_guest_also_fails_in_check_mode():
+    guest = FakeGuest(sku=79)
+    with pytest.raises(AvmaValueError, match="evaluation"):
+        run(guest, check_mode=True)
+
+
+def test_invalid_key_fails_before_any_request():
+    guest = FakeGuest()
+    with pytest.raises(AvmaValueError) as caught:
+        run(guest, key="W3GNR-8DDXR-2TFRP-H8P33-DV9B0")
+    assert guest.calls == []
+    assert "DV9B0" not in str(caught.value) and str(caught.value).startswith("g2022dc: product_key: ")
+
+
+def test_an_avma_key_of_another_version_is_refused():
+    guest = FakeGuest()
+    with pytest.raises(AvmaValueError) as caught:
+        run(guest, key=AVMA_2019_STD)
+    assert "Windows Server 2019 Standard" in str(caught.value) and "2022 ServerDatacenter" in str(caught.value)
+    assert AVMA_2019_STD not in str(caught.value)
+    assert guest.writes == []
+
+
+@pytest.mark.parametrize("overrides, word", [(dict(activation_timeout=-1), "activation_timeout"), (dict(poll_interval=0), "poll_interval"),
+                                             (dict(stale_kvp_names=[""]), "stale_kvp_names")])
+def test_bad_options_fail_before_any_request(overrides, word):
+    guest = FakeGuest()
+    with pytest.raises(AvmaValueError, match=word):
+        run(guest, **overrides)
+    assert guest.calls == []
+
+
+def kvp_registry():
+    return {GUEST_KEY: {"HyperVAvma.LicenseStatus": (1, "Licensed"), "HyperVAvma.Release": (1, "2022"), "AvmaHost": (1, "HV2022"),
+                        "VendorAgent": (1, "keep me")},
+            PARAMETERS_KEY: {"PhysicalHostName": (1, "HV2022"), "HostName": (1, "hv2022.lab"), "VirtualMachineName": (1, "web01")}}
+
+
+def test_switching_to_a_mak_key_removes_the_stale_kvp_items():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    result = run(guest, key=MAK.lower(), stale_kvp_names=["avma*"], diff=True)
+    assert guest.writes[0][3] == {"ProductKey": MAK}
+    assert guest.values() == {"VendorAgent": "keep me"}
+    assert result["kvp"] == dict(removed=["AvmaHost", "HyperVAvma.LicenseStatus", "HyperVAvma.Release"], published=[])
+    assert result["after"]["is_avma"] is False and result["after"]["description_channel"] == "VOLUME_MAK"
+    assert result["before"]["is_avma"] is True
+    assert result["diff"]["before"]["kvp_items"] == {"AvmaHost": "HV2022", "HyperVAvma.LicenseStatus": "Licensed", "HyperVAvma.Release": "2022"}
+    assert "kvp_items" not in result["diff"]["after"]
+    no_secret(result, MAK)
+    second = run(guest, key=MAK, stale_kvp_names=["avma*"])
+    assert second["changed"] is False
+
+
+def test_clean_stale_kvp_false_keeps_the_items():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    result = run(guest, key=MAK, clean_stale_kvp=False)
+    assert "HyperVAvma.LicenseStatus" in guest.values()
+    assert result["kvp"] == dict(removed=[], published=[])
+
+
+def test_check_mode_switch_lists_the_items_it_would_remove():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    result = run(guest, check_mode=True, key=MAK)
+    assert guest.writes == []
+    assert result["actions"] == ["install the key XXXXX-XXXXX-XXXXX-XXXXX-2YT43", "activate Windows",
+                                 "remove the guest KVP items HyperVAvma.LicenseStatus, HyperVAvma.Release"]
+    no_secret(result, MAK)
+
+
+def test_publishes_status_items_only_when_they_change():
+    guest = avma_guest(registry=kvp_registry())
+    result = run(guest, publish_kvp=True)
+    values = guest.values()
+    assert values["HyperVAvma.LicenseStatus"] == "Licensed"
+    assert values["HyperVAvma.PartialProductKey"] == "DV9BG"
+    assert values["HyperVAvma.Channel"] == "AVMA"
+    assert values["HyperVAvma.HostMachineName"] == "HV2022"
+    assert values["AvmaHost"] == "HV2022" and values["VendorAgent"] == "keep me"
+    written = [call[3]["sValueName"] for call in guest.writes if call[2] == "SetStringValue"]
+    assert "HyperVAvma.Release" not in written  # already "2022"
+    assert result["kvp"]["published"] == sorted(written)
+    before = len(guest.writes)
+    assert run(guest, publish_kvp=True)["changed"] is False
+    assert len(guest.writes) == before
+
+
+def test_publishing_removes_unknown_items_of_the_prefix():
+    registry = kvp_registry()
+    registry[GUEST_KEY]["HyperVAvma.OldName"] = (1, "x")
+    guest = licensed_avma_guest(registry=registry)
+    result = run(guest, publish_kvp=True)
+    assert "HyperVAvma.OldName" not in guest.values()
+    assert result["kvp"]["removed"] == ["HyperVAvma.OldName"]
+
+
+def test_check_mode_publishing_with_a_pending_install_writes_nothing():
+    guest = avma_guest()
+    result = run(guest, check_mode=True, publish_kvp=True, diff=True)
+    assert guest.writes == []
+    assert "HyperVAvma.LicenseStatus" in result["kvp"]["published"]
+    assert result["diff"]["after"]["kvp_items"]["HyperVAvma.LicenseStatus"] == "(known after activation)"
+
+
+def test_hyperv_host_comes_from_guest_parameters():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    assert run(guest)["hyperv_host"] == dict(host_name="hv2022.lab", physical_host_name="HV2022", physical_host_name_fully_qualified=None,
+                                             virtual_machine_name="web01", virtual_machine_id=None)
+
+
+def test_refused_activation_fails_with_reason_event_and_next_step():
+    events = [event_row(41, 12309, datetime.datetime(2026, 11, 20, 11, 59, tzinfo=UTC), message="AVMA activation: Invalid Host")]
+    guest = avma_guest(activation=("refuse", 0xC004FD02), events=events, registry=kvp_registry())
+    with pytest.raises(AvmaError) as caught:
+        run(guest)
+    message = str(caught.value)
+    assert message.startswith("g2022dc: product_key: activation failed: Activate() returned 0xC004FD02 (the Hyper-V host is not activated)")
+    assert "; licence status Unlicensed; " in message  # the reason is the one Activate() returned: said once
+    assert "latest Event 12309 (2026-11-20T11:59:00+00:00): Invalid Host" in message
+    assert "Hyper-V host (from KVP): HV2022" in message
+    assert message.endswith("next step: activate the Hyper-V host, then activate the guest again")
+    assert "TimeGenerated >= '20261120114500.000000+000'" in guest.queries[-1]["where"]
+    assert "\n" not in message
+
+
+def test_refusal_as_a_wmi_fault_is_decoded_the_same_way():
+    guest = avma_guest(activation=("refuse", 0xC004FD03), licensing_faults=True)
+    with pytest.raises(AvmaError) as caught:
+        run(guest)
+    assert "Activate() returned 0xC004FD03 (the Hyper-V host cannot activate this edition" in str(caught.value)
+    assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus", "Activate", "RefreshLicenseStatus"]
+
+
+def test_refused_install_as_a_wmi_fault():
+    guest = FakeGuest(install_refusal=0xC004F050, licensing_faults=True)
+    with pytest.raises(AvmaError, match=r"installing the key XXXXX-XXXXX-XXXXX-XXXXX-2YT43 failed: InstallProductKey returned 0xC004F050"):
+        run(guest, key=MAK)
+
+
+def test_other_faults_are_not_taken_for_a_refusal():
+    guest = avma_guest(activation=("refuse", 0x80070005), licensing_faults=True)
+    with pytest.raises(WsmanFaultError) as caught:
+        run(guest)
+    assert "0x80070005" in str(caught.value) and str(caught.value).startswith("g2022dc")
+    assert guest.write_methods[-1] == "Activate"
+
+
+def test_activation_that_never_comes_fails_after_the_timeout(fake_time):
+    guest = avma_guest(activation=("unlicensed", 0xC004FD04))
+    with pytest.raises(AvmaError) as caught:
+        run(guest, activation_timeout=12, poll_interval=5)
+    message = str(caught.value)
+    assert "not licensed 12 s after Activate()" in message
+    assert "0xC004FD04 (the guest is not activated: it is not bound to a host)" in message
+    assert "no Event 12309 with a known outcome since 2026-11-20T11:45:00+00:00" in message
+    assert "next step: check that Data Exchange is enabled" in message
+    assert fake_time.sleeps == [5, 5, 2]
+
+
+def test_activation_is_polled_until_licensed(fake_time):
+    guest = avma_guest(activation=("pending", 2))
+    result = run(guest, poll_interval=3)
+    assert result["after"]["license_status"] == "Licensed"
+    assert fake_time.sleeps == [3, 3]
+
+
+def test_zero_timeout_reads_once(fake_time):
+    guest = avma_guest(activation=("pending", 2))
+    with pytest.raises(AvmaError, match="not licensed 0 s after"):
+        run(guest, activation_timeout=0)
+    assert fake_time.sleeps == []
+
+
+def test_unreadable_event_log_does_not_hide_the_activation_failure():
+    fault = WsmanFaultError(code=2150858778, wmi_code=0x80041010, reason="Invalid class", machine="g2022dc")
+    guest = avma_guest(activation=("refuse", 0xC004FD03), event_log_error=fault)
+    with pytest.raises(AvmaError) as caught:
+        run(guest)
+    assert "0xC004FD03" in str(caught.value) and "the Application log could not be read" in str(caught.value)
+
+
+def test_failed_activation_is_still_published_when_asked():
+    guest = avma_guest(activation=("refuse", 0xC004FD02))
+    with pytest.raises(AvmaError):
+        run(guest, publish_kvp=True)
+    assert guest.values()["HyperVAvma.LicenseStatus"] == "Unlicensed"
+    assert guest.values()["HyperVAvma.LicenseStatusReason"] == "0xC004FD02"
+
+
+def test_refused_install_shows_the_masked_key_and_the_code():
+    guest = FakeGuest(install_refusal=0xC004F069)
+    with pytest.raises(AvmaError) as caught:
+        run(guest, key=MAK)
+    message = str(caught.value)
+    assert "installing the key XXXXX-XXXXX-XXXXX-XXXXX-2YT43 failed: InstallProductKey returned 0xC004F069" in message
+    assert MAK not in message
+    assert guest.write_methods == ["InstallProductKey"]
+
+
+def test_absent_removes_the_avma_key_and_its_kvp_items():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    result = run(guest, state="absent", diff=True)
+    assert guest.write_methods == ["UninstallProductKey", "ClearProductKeyFromRegistry", "RefreshLicenseStatus", "DeleteValue", "DeleteValue"]
+    assert result["actions"][0] == "uninstall the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG and clear it from the registry"
+    assert result["after"]["partial_product_key"] is None
+    assert "HyperVAvma.Release" not in guest.values()
+    assert run(guest, state="absent")["changed"] is False
+
+
+def test_absent_leaves_a_key_it_was_not_asked_to_remove():
+    guest = FakeGuest(product=windows_row("2YT43", channel="VOLUME_MAK", status=1))
+    assert run(guest, state="absent")["changed"] is False
+    assert run(guest, state="absent", key=AVMA_2022_DC)["changed"] is False
+    result = run(guest, state="absent", key=MAK, check_mode=True)
+    assert result["changed"] is True and guest.writes == []
+
+
+def test_every_sentence_names_keys_masked_only():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    result = run(guest, key=MAK, diff=True, publish_kvp=True)
+    no_secret(result, MAK, AVMA_2022_DC)
