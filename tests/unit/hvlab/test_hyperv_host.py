@@ -3,7 +3,6 @@
 """The Hyper-V host model over WS-Man: the host and its VMs, their KVP data, Data Exchange, optional features."""
 
 import re
-import time
 
 from hvlab import hyperv
 
@@ -150,11 +149,9 @@ def test_a_guest_without_a_host_is_no_vm():
     assert hyperv.guest_vm_status(fleet, fleet.machines["g2025az"]) is None
 
 
-def test_a_thousand_vms_enumerate_in_pages_and_fast():
+def test_a_thousand_vms_enumerate_in_pages():
     service = service_for("kvp_1000")
-    start = time.perf_counter()
     items, requests = enumerate_all(service, "hv1000", "SELECT * FROM Msvm_KvpExchangeComponent", max_elements=1000)
-    elapsed = time.perf_counter() - start
     components = [properties(item) for item in items]
     assert len(components) == 1000 and len({props["SystemName"] for props in components}) == 1000
     assert all(len(as_list(props["GuestIntrinsicExchangeItems"])) == 19 for props in components)
@@ -162,7 +159,6 @@ def test_a_thousand_vms_enumerate_in_pages_and_fast():
     # 500 KB envelopes hold about 30 components of ~16 KB: the requests are paging, nothing per VM.
     assert requests < 60
     assert service.stats()["machines"]["hv1000"]["requests"] == {"Enumerate": 1, "Pull": requests - 1}
-    assert elapsed < 5
     systems, system_requests = enumerate_all(service, "hv1000", "SELECT Name, ElementName, EnabledState FROM Msvm_ComputerSystem",
                                              max_elements=5000)
     assert len(systems) == 1001 and system_requests == 1

@@ -1,0 +1,13 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import INTEGRATION_SERVICE_SPEC, integration_service_task
+from ansible_collections.hyperv.avma.plugins.plugin_utils._wsman_action import WsmanAction
+
+
+class ActionModule(WsmanAction):
+    argument_spec = INTEGRATION_SERVICE_SPEC
+    task = staticmethod(integration_service_task)

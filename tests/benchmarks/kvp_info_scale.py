@@ -1,0 +1,89 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: kvp_info and host_info against lab hosts with 10 and 1,000 running VMs.
+
+Starts the fleet tests/integration/fleets/kvp_scale.yml in a temporary directory, runs each task function over real
+WinRM (NTLM, HTTP message encryption) a few times per host, and prints the WS-Man requests the lab counted (they are
+deterministic; tests/integration/test_kvp_scale.py asserts them) and the wall-clock times (which are not).
+
+    .venv/bin/python tests/benchmarks/kvp_info_scale.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FLEET = ROOT / "tests" / "integration" / "fleets" / "kvp_scale.yml"
+HOSTS = {"hv44small": ("127.0.44.10", 10), "hv44large": ("127.0.44.20", 1000)}
+PASSWORD = "Lab-Passw0rd!"
+
+
+def import_collection():
+    """Make ansible_collections.hyperv.avma importable from this checkout (as tests/unit/conftest.py does)."""
+    base = ROOT / ".build" / "benchmark_collections"
+    link = base / "ansible_collections" / "hyperv" / "avma"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+    sys.path.insert(0, str(base))
+
+
+def hvlab(*arguments):
+    subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
+                   check=True, capture_output=True, text=True, timeout=300)
+
+
+def admin(url, method, route):
+    request = urllib.request.Request(url + route, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    import_collection()
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.avma.plugins.module_utils import _hyperv
+    from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
+    from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings, WsmanClient
+
+    tasks = {"kvp_info": (_hyperv.kvp_info_task, _hyperv.KVP_INFO_SPEC), "host_info": (_hyperv.host_info_task, _hyperv.HOST_INFO_SPEC)}
+    with tempfile.TemporaryDirectory() as directory:
+        hvlab("up", str(FLEET), "--dir", directory)
+        try:
+            url = json.loads((pathlib.Path(directory) / "admin.json").read_text())["url"]
+            print("%-10s %-10s %6s  %-28s %10s %10s" % ("task", "host", "VMs", "WS-Man requests per run", "median s", "best s"))
+            for name, (task, spec) in tasks.items():
+                params = {option: settings.get("default") for option, settings in spec.items()}
+                for host, (address, count) in HOSTS.items():
+                    times = []
+                    requests = None
+                    for _round in range(options.repeat):
+                        admin(url, "POST", "/stats/reset")
+                        client = CimClient(WsmanClient(WinrmSettings(host=address, user="Administrator", password=PASSWORD, label=host)))
+                        started = time.perf_counter()
+                        result = task(client, params, False, False)
+                        times.append(time.perf_counter() - started)
+                        client.close()
+                        assert len(result["vms"]) == count
+                        requests = admin(url, "GET", "/stats")["machines"][host]["requests"]
+                    counted = json.dumps(requests, sort_keys=True)
+                    print("%-10s %-10s %6d  %-28s %10.2f %10.2f" % (name, host, count, counted, statistics.median(times), min(times)))
+        finally:
+            hvlab("down", "--dir", directory)
+
+
+if __name__ == "__main__":
+    main()
