@@ -19,7 +19,10 @@ TOOLS_BIN = pathlib.Path(os.environ.get("HYPERV_AVMA_TOOLS_BIN", ROOT / ".venv-t
 
 
 def tool(name, *arguments, cwd=None):
-    result = subprocess.run([str(TOOLS_BIN / name), *map(str, arguments)], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    # Without the work tree's collections path: there hyperv.avma is installed already, and ansible-galaxy would skip it.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    result = subprocess.run([str(TOOLS_BIN / name), *map(str, arguments)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                            check=False)
     assert result.returncode == 0, "%s failed: %s%s" % (name, result.stdout, result.stderr)
     return result
 

@@ -18,11 +18,16 @@ LABELS = {
     "ansible_collections.ansible.builtin.debug_module": ("collections/ansible/builtin/debug_module.html", "ansible.builtin.debug module"),
     "ansible_collections.ansible.builtin.winrm_connection": ("collections/ansible/builtin/winrm_connection.html", "ansible.builtin.winrm connection"),
     "ansible_collections.ansible.builtin.psrp_connection": ("collections/ansible/builtin/psrp_connection.html", "ansible.builtin.psrp connection"),
+    "common_return_values": ("reference_appendices/common_return_values.html#common-return-values", "Return Values"),
 }
+
+# Ansible's configuration environment variables that plugin pages link to (their cache options, for example).
+ENVIRONMENT_VARIABLES = ("ANSIBLE_CACHE_PLUGIN", "ANSIBLE_CACHE_PLUGIN_CONNECTION", "ANSIBLE_CACHE_PLUGIN_PREFIX", "ANSIBLE_CACHE_PLUGIN_TIMEOUT")
 
 
 def main(path):
     entries = "".join("%s std:label -1 %s %s\n" % (label, uri, title) for label, (uri, title) in sorted(LABELS.items()))
+    entries += "".join("%s std:envvar -1 reference_appendices/config.html#envvar-%s -\n" % (name, name) for name in ENVIRONMENT_VARIABLES)
     header = "# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n# The remainder of this file is compressed using zlib.\n"
     with open(path, "wb") as inventory:
         inventory.write(header.encode() + zlib.compress(entries.encode()))

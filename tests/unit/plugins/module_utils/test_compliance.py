@@ -24,8 +24,8 @@ def guest(avma=True, status=1, reason=0, edition="ServerDatacenter", release="20
     return dict(os=dict(release=release, edition_id=edition), windows_product=product)
 
 
-def host(name, host_info=READY_2022, vms=(), events=()):
-    return dict(name=name, host_info=host_info, kvp=dict(vms=list(vms)), events=list(events))
+def host(name, host_info=None, vms=(), events=()):
+    return dict(name=name, host_info=host_info or READY_2022, kvp=dict(vms=list(vms)), events=list(events))
 
 
 def codes(report):
@@ -41,8 +41,8 @@ def test_a_compliant_fleet_has_no_problems():
 def test_host_problems_and_their_avma_guests():
     not_activated = dict(READY_2022, host=dict(READY_2022["host"], activated=False), ready=False,
                          problems=[dict(code="host_not_activated", vm=None)])
-    report = build_report([host("hv1", not_activated, vms=[vm("web"), vm("mak")])], guests={"web": guest(status=0, reason=0xC004FD02),
-                                                                                        "mak": guest(avma=False)})
+    guests = {"web": guest(status=0, reason=0xC004FD02), "mak": guest(avma=False)}
+    report = build_report([host("hv1", not_activated, vms=[vm("web"), vm("mak")])], guests=guests)
     assert codes(report) == [("hv1", None, "host_not_activated"), ("hv1", "web", "avma_host_cannot_activate")]
     assert "not activated" in report["problems"][1]["message"]
     assert report["summary"]["hosts_not_ready"] == 1 and report["summary"]["non_compliant_vms"] == 1

@@ -58,9 +58,9 @@ def parse(page):
 def test_hostile_values_are_text_not_markup():
     page = render_html(report())
     parsed = parse(page)
-    assert [tag for tag, _ in parsed.tags].count("script") == 1
-    assert not any(tag == "img" for tag, _ in parsed.tags)
-    assert not any(name.startswith("on") for _, attrs in parsed.tags for name in attrs)
+    assert [tag for tag, _attrs in parsed.tags].count("script") == 1
+    assert not any(tag == "img" for tag, _attrs in parsed.tags)
+    assert not any(name.startswith("on") for _tag, attrs in parsed.tags for name in attrs)
     assert HOSTILE_NAME in "".join(parsed.text)
     assert HOSTILE_FQDN in "".join(parsed.text)
 
