@@ -22,17 +22,8 @@ author:
   - hyperv.avma contributors (@hyperv-avma)
 extends_documentation_fragment:
   - hyperv.avma.winrm
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
-  action_group:
-    support: full
-    description: Takes its connection options from C(module_defaults) of the group.
-    membership: [hyperv.avma.winrm]
+  - hyperv.avma.attributes
+  - hyperv.avma.attributes.read_only
 options:
   event_ids:
     description:

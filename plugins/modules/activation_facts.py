@@ -22,20 +22,12 @@ author:
   - hyperv.avma contributors (@hyperv-avma)
 extends_documentation_fragment:
   - hyperv.avma.winrm
+  - hyperv.avma.attributes
+  - hyperv.avma.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to show.
   facts:
     support: full
     description: Sets the C(avma) fact.
-  action_group:
-    support: full
-    description: Takes its connection options from C(module_defaults) of the group.
-    membership: [hyperv.avma.winrm]
 options: {}
 seealso:
   - name: Automatic Virtual Machine Activation in Windows Server

@@ -24,6 +24,7 @@ author:
   - hyperv.avma contributors (@hyperv-avma)
 extends_documentation_fragment:
   - hyperv.avma.winrm
+  - hyperv.avma.attributes
 attributes:
   check_mode:
     support: full
@@ -31,10 +32,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the setting before and after, per VM that changes.
-  action_group:
-    support: full
-    description: Takes its connection options from C(module_defaults) of the group.
-    membership: [hyperv.avma.winrm]
 options:
   vms:
     description:

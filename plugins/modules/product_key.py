@@ -31,6 +31,7 @@ author:
   - hyperv.avma contributors (@hyperv-avma)
 extends_documentation_fragment:
   - hyperv.avma.winrm
+  - hyperv.avma.attributes
 attributes:
   check_mode:
     support: full
@@ -38,10 +39,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the key (masked down to its last five characters), its channel, the licence status and the KVP items before and after.
-  action_group:
-    support: full
-    description: Takes its connection options from C(module_defaults) of the group.
-    membership: [hyperv.avma.winrm]
 options:
   key:
     description:
