@@ -74,6 +74,14 @@ def lab(request, tmp_path_factory):
         hvlab("down", "--dir", str(directory), check=False)
 
 
+@pytest.fixture()
+def out_dir(tmp_path):
+    """Where a test's playbooks save their per-host results, as <host>.json."""
+    directory = tmp_path / "out"
+    directory.mkdir()
+    return directory
+
+
 @pytest.fixture(scope="session")
 def playbook_runner():
     """``run(workdir, playbook, inventory, *arguments, extra_vars=None)``: ansible-playbook with this work tree as

@@ -12,6 +12,8 @@ import certifi
 import pytest
 import yaml
 
+from saved_results import saved  # pylint: disable=import-error
+
 FLEET = "activation_facts.yml"
 MACHINES = yaml.safe_load((pathlib.Path(__file__).parent / "fleets" / FLEET).read_text())["machines"]
 GUESTS = sorted(MACHINES)
@@ -63,18 +65,6 @@ def observed_facts(facts):
     return observed
 
 
-def read_saved_facts(directory):
-    return {path.stem: json.loads(path.read_text()) for path in directory.glob("*.json")}
-
-
-@pytest.fixture()
-def facts_dir(tmp_path):
-    """Where the playbooks save each host's facts."""
-    directory = tmp_path / "facts"
-    directory.mkdir()
-    return directory
-
-
 def test_fleet_covers_http_ntlm_https_basic_and_three_versions():
     transports = {(MACHINES[name].get("inventory", {}).get("scheme", "http"), MACHINES[name].get("inventory", {}).get("transport", "ntlm"))
                   for name in GUESTS}
@@ -83,17 +73,17 @@ def test_fleet_covers_http_ntlm_https_basic_and_three_versions():
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["normal", "check_mode"])
-def test_facts_through_the_winrm_connection_match_the_fleet(lab, ansible_playbook, facts_dir, check_mode):
+def test_facts_through_the_winrm_connection_match_the_fleet(lab, ansible_playbook, out_dir, check_mode):
     lab.reset_stats()
     arguments = ["--check"] if check_mode else []
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, *arguments,
-                           extra_vars=dict(target_hosts="hyperv_guests", facts_dir=str(facts_dir)))
+                           extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir)))
     assert run.returncode == 0, run.stdout + run.stderr
 
-    saved = read_saved_facts(facts_dir)
-    assert sorted(saved) == GUESTS
+    facts = saved(out_dir)
+    assert sorted(facts) == GUESTS
     for name in GUESTS:
-        assert observed_facts(saved[name]) == expected_facts(name), name
+        assert observed_facts(facts[name]) == expected_facts(name), name
 
     stats = lab.stats()["machines"]
     for name in GUESTS:
@@ -101,15 +91,15 @@ def test_facts_through_the_winrm_connection_match_the_fleet(lab, ansible_playboo
         assert stats[name]["total_writes"] == 0
 
 
-def test_facts_with_explicit_options_delegated_to_localhost(lab, ansible_playbook, facts_dir):
+def test_facts_with_explicit_options_delegated_to_localhost(lab, ansible_playbook, out_dir):
     http_guests = [name for name in GUESTS if MACHINES[name].get("inventory", {}).get("scheme", "http") == "http"]
     run = ansible_playbook("activation_facts_explicit.yml", lab.inventory,
-                           extra_vars=dict(target_hosts=",".join(http_guests), facts_dir=str(facts_dir)))
+                           extra_vars=dict(target_hosts=",".join(http_guests), out_dir=str(out_dir)))
     assert run.returncode == 0, run.stdout + run.stderr
-    saved = read_saved_facts(facts_dir)
-    assert sorted(saved) == sorted(http_guests)
+    facts = saved(out_dir)
+    assert sorted(facts) == sorted(http_guests)
     for name in http_guests:
-        assert observed_facts(saved[name]) == expected_facts(name), name
+        assert observed_facts(facts[name]) == expected_facts(name), name
 
 
 def assert_one_line_failure(run, host, *fragments, secrets=()):
@@ -129,27 +119,27 @@ def assert_one_line_failure(run, host, *fragments, secrets=()):
     return message
 
 
-def test_wrong_password_fails_in_one_line_without_the_password(lab, ansible_playbook, facts_dir):
+def test_wrong_password_fails_in_one_line_without_the_password(lab, ansible_playbook, out_dir):
     wrong = "Wr0ng-Secret-4711"
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, "-vvvv", "--limit", "f2022dc",
-                           extra_vars=dict(target_hosts="hyperv_guests", facts_dir=str(facts_dir), ansible_password=wrong))
+                           extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_password=wrong))
     assert_one_line_failure(run, "f2022dc", "authentication", secrets=(wrong, DEFAULT_PASSWORD))
 
 
-def test_wrong_password_with_explicit_options(lab, ansible_playbook, facts_dir):
+def test_wrong_password_with_explicit_options(lab, ansible_playbook, out_dir):
     wrong = "Wr0ng-Secret-0815"
     run = ansible_playbook("activation_facts_explicit.yml", lab.inventory, "-vvvv", "--limit", "f2016dc",
-                           extra_vars=dict(target_hosts="hyperv_guests", facts_dir=str(facts_dir), ansible_password=wrong))
+                           extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_password=wrong))
     assert_one_line_failure(run, "f2016dc", "authentication", secrets=(wrong, DEFAULT_PASSWORD))
 
 
-def test_untrusted_certificate_is_refused(lab, ansible_playbook, facts_dir):
+def test_untrusted_certificate_is_refused(lab, ansible_playbook, out_dir):
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, "-vvvv", "--limit", "f2025az",
-                           extra_vars=dict(target_hosts="hyperv_guests", facts_dir=str(facts_dir), ansible_winrm_ca_trust_path=certifi.where()))
+                           extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_winrm_ca_trust_path=certifi.where()))
     assert_one_line_failure(run, "f2025az", "certificate", secrets=(DEFAULT_PASSWORD,))
 
 
-def test_unreachable_address_names_the_host(lab, ansible_playbook, facts_dir):
+def test_unreachable_address_names_the_host(lab, ansible_playbook, out_dir):
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, "-vvvv", "--limit", "f2019std",
-                           extra_vars=dict(target_hosts="hyperv_guests", facts_dir=str(facts_dir), ansible_host="127.0.20.250"))
+                           extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_host="127.0.20.250"))
     assert_one_line_failure(run, "f2019std", "127.0.20.250", secrets=(DEFAULT_PASSWORD,))

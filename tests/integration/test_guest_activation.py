@@ -10,8 +10,9 @@ import json
 import pathlib
 import re
 
-import pytest
 import yaml
+
+from saved_results import saved  # pylint: disable=import-error
 
 FLEET = "guest_activation.yml"
 MACHINES = yaml.safe_load((pathlib.Path(__file__).parent / "fleets" / FLEET).read_text())["machines"]
@@ -79,19 +80,12 @@ def now_iso():
     return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=2)).isoformat()
 
 
-@pytest.fixture()
-def facts_dir(tmp_path):
-    directory = tmp_path / "verify"
-    directory.mkdir()
-    return directory
-
-
-def verify(ansible_playbook, lab, facts_dir, guests, since, event_hosts="hyperv_hosts"):
+def verify(ansible_playbook, lab, out_dir, guests, since, event_hosts="hyperv_hosts"):
     run = ansible_playbook("guest_activation_verify.yml", lab.inventory, "-f", "20",
-                           extra_vars=dict(target_hosts=",".join(guests), hyperv_host_of=HYPERV_HOST_OF, facts_dir=str(facts_dir),
+                           extra_vars=dict(target_hosts=",".join(guests), hyperv_host_of=HYPERV_HOST_OF, out_dir=str(out_dir),
                                            since=since, event_hosts=event_hosts))
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
-    return {path.stem: json.loads(path.read_text()) for path in facts_dir.glob("*.json")}
+    return saved(out_dir)
 
 
 def test_fleet_has_every_published_version_and_edition():
@@ -102,7 +96,7 @@ def test_fleet_has_every_published_version_and_edition():
     assert {MACHINES[name]["os"]["edition"] for name in ELIGIBLE} == set(COLUMN)
 
 
-def test_check_mode_then_activation_then_a_run_that_changes_nothing(lab, ansible_playbook, facts_dir):
+def test_check_mode_then_activation_then_a_run_that_changes_nothing(lab, ansible_playbook, out_dir):
     lab.admin("POST", "/reset")
     targets = ",".join(ELIGIBLE)
 
@@ -120,7 +114,7 @@ def test_check_mode_then_activation_then_a_run_that_changes_nothing(lab, ansible
         assert "Licensed, key ...%s (AVMA), host hv2025: install the key" % expected_partial_key(name) in line, line
     assert sum(writes(lab)[name] for name in HOSTS) == 0  # the hosts were only read
 
-    seen = verify(ansible_playbook, lab, facts_dir, ELIGIBLE, since, event_hosts="hv2025")
+    seen = verify(ansible_playbook, lab, out_dir, ELIGIBLE, since, event_hosts="hv2025")
     host_events = seen["hv2025"]["events"]
     for name in ELIGIBLE:
         product = seen[name]["facts"]["windows_product"]
@@ -165,13 +159,13 @@ def test_ineligible_guests_fail_naming_the_cause_and_nothing_is_written(lab, ans
     assert lab.stats()["total_writes"] == 0
 
 
-def test_switching_from_avma_to_a_mak_key_leaves_no_kvp_items_and_never_shows_the_key(lab, ansible_playbook, facts_dir):
+def test_switching_from_avma_to_a_mak_key_leaves_no_kvp_items_and_never_shows_the_key(lab, ansible_playbook, out_dir):
     lab.admin("POST", "/reset")
     since = now_iso()
     first = ansible_playbook("guest_activation.yml", lab.inventory, extra_vars=dict(target_hosts=SWITCH_GUEST))
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr
-    (facts_dir / "avma").mkdir()
-    seen = verify(ansible_playbook, lab, facts_dir / "avma", [SWITCH_GUEST], since, event_hosts="hv2025")
+    (out_dir / "avma").mkdir()
+    seen = verify(ansible_playbook, lab, out_dir / "avma", [SWITCH_GUEST], since, event_hosts="hv2025")
     assert seen[SWITCH_GUEST]["host_view"]["HyperVAvma.Channel"] == "AVMA"
     assert seen[SWITCH_GUEST]["host_view"]["AvmaStatus"] == "Licensed"
 
@@ -184,8 +178,8 @@ def test_switching_from_avma_to_a_mak_key_leaves_no_kvp_items_and_never_shows_th
     assert "XXXXX-XXXXX-XXXXX-XXXXX-FG6KM" in output  # the diff and the report show the masked key
     assert recap(run)[SWITCH_GUEST]["changed"] == 1
 
-    (facts_dir / "switched").mkdir()
-    after = verify(ansible_playbook, lab, facts_dir / "switched", [SWITCH_GUEST], since, event_hosts="hv2025")[SWITCH_GUEST]
+    (out_dir / "switched").mkdir()
+    after = verify(ansible_playbook, lab, out_dir / "switched", [SWITCH_GUEST], since, event_hosts="hv2025")[SWITCH_GUEST]
     product = after["facts"]["windows_product"]
     assert product["partial_product_key"] == "FG6KM" and product["is_avma_key"] is False
     assert "VOLUME_MAK" in product["description"] and product["license_status_name"] == "Licensed"

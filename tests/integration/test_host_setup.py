@@ -5,10 +5,10 @@ fleet with one Standard host, one unactivated host and one VM with Data Exchange
 
 from __future__ import annotations
 
-import json
 import re
 
-import pytest
+
+from saved_results import saved  # pylint: disable=import-error
 
 FLEET = "host_setup.yml"
 HOSTS = ("hvready", "hvstd", "hvunact")
@@ -18,20 +18,6 @@ FOUND = {
     "hvready": [("data_exchange_off", "dxoff")],
 }
 REMAINING = {"hvstd": [("host_not_datacenter", None)], "hvunact": [("host_not_activated", None)], "hvready": []}
-
-
-@pytest.fixture()
-def out_dir(tmp_path):
-    directory = tmp_path / "out"
-    directory.mkdir()
-    return directory
-
-
-def saved(directory):
-    results = {path.stem: json.loads(path.read_text()) for path in directory.glob("*.json")}
-    for path in directory.glob("*.json"):
-        path.unlink()
-    return results
 
 
 def problems(report, key):

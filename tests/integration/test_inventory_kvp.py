@@ -16,6 +16,8 @@ import sys
 import pytest
 import yaml
 
+from saved_results import saved  # pylint: disable=import-error
+
 FLEET = "inventory_kvp.yml"
 HERE = pathlib.Path(__file__).resolve().parent
 INVENTORY = HERE / "inventory" / "lab.kvp.yml"
@@ -180,7 +182,7 @@ def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp
     assert not TEMPLATED_MARKER.exists()
 
 
-def test_a_play_runs_on_the_guests_the_inventory_found(lab, ansible, tmp_path):
+def test_a_play_runs_on_the_guests_the_inventory_found(lab, ansible, tmp_path, out_dir):
     inventory = inventory_file(tmp_path, "connect.kvp.yml", use_kvp_address=True,
                                compose={"ansible_connection": "'winrm'", "ansible_port": "5985", "ansible_winrm_scheme": "'http'",
                                         "ansible_winrm_transport": "'ntlm'", "ansible_user": "'Administrator'"})
@@ -188,14 +190,12 @@ def test_a_play_runs_on_the_guests_the_inventory_found(lab, ansible, tmp_path):
     assert hostvars["web50"]["ansible_host"] == MACHINES["web50"]["address"]
     assert "ansible_host" not in hostvars["stopped50"]
 
-    facts_dir = tmp_path / "facts"
-    facts_dir.mkdir()
     vars_file = tmp_path / "vars.json"
-    vars_file.write_text(json.dumps(dict(target_hosts="activation_Notification:edition_ServerSolution", facts_dir=str(facts_dir),
+    vars_file.write_text(json.dumps(dict(target_hosts="activation_Notification:edition_ServerSolution", out_dir=str(out_dir),
                                          ansible_password=PASSWORD)))
     run = ansible("ansible-playbook", "-i", str(inventory), str(PLAYBOOKS / "activation_facts_connection.yml"), "-e", "@%s" % vars_file)
     assert run.returncode == 0, run.stdout + run.stderr
-    facts = {path.stem: json.loads(path.read_text()) for path in facts_dir.glob("*.json")}
+    facts = saved(out_dir)
     assert sorted(facts) == ["ess50.tenant.example", "std50.tenant.example"]
     assert facts["std50.tenant.example"]["windows_product"]["license_status_name"] == "Notification"
     assert facts["ess50.tenant.example"]["os"]["edition_id"] == "ServerSolution"

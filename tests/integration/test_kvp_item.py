@@ -9,24 +9,11 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
+
+from saved_results import saved  # pylint: disable=import-error
 
 FLEET = "kvp_item.yml"
 PASSWORD = "Lab-Passw0rd!"
-
-
-@pytest.fixture()
-def out_dir(tmp_path):
-    directory = tmp_path / "out"
-    directory.mkdir()
-    return directory
-
-
-def saved(directory):
-    results = {path.stem: json.loads(path.read_text()) for path in directory.glob("*.json")}
-    for path in directory.glob("*.json"):
-        path.unlink()
-    return results
 
 
 def run_playbook(ansible_playbook, lab, out_dir, playbook, hosts, *arguments, **extra):

@@ -9,7 +9,6 @@ import ipaddress
 import json
 import math
 
-import pytest
 
 FLEET = "kvp_scale.yml"
 SIZES = {"hv44small": 10, "hv44large": 1000}
@@ -17,13 +16,6 @@ SIZES = {"hv44small": 10, "hv44large": 1000}
 # 2 guest items as escaped CIM-XML) takes well under 25 KB, so every page of each of the three enumerations carries
 # at least 20 VMs.
 MIN_VMS_PER_PAGE = 20
-
-
-@pytest.fixture()
-def out_dir(tmp_path):
-    directory = tmp_path / "out"
-    directory.mkdir()
-    return directory
 
 
 def test_kvp_info_requests_do_not_grow_with_the_vms(lab, ansible_playbook, out_dir):
