@@ -6,16 +6,18 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 TOOLS_VENV="$ROOT/.venv-tools"
+ANSIBLE_218_VENV="$ROOT/.venv-ansible-2.18"
 BUILD="$ROOT/.build"
 STAGED="$BUILD/ansible_collections/hyperv/avma"
 PYTHON=${PYTHON:-python3.11}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# make_venv DIR REQUIREMENTS: a virtual environment with pinned requirements, rebuilt when the file changes.
+# make_venv DIR REQUIREMENTS: a virtual environment with pinned requirements, rebuilt when they change (the file and
+# the shared runtime list it includes).
 make_venv() {
   local venv=$1 requirements=$2 wanted
-  wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+  wanted=$(cat "$requirements" "$ROOT/tests/requirements-runtime.txt" | sha256sum | cut -d' ' -f1)
   if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$wanted" ]; then
     return
   fi
@@ -27,6 +29,7 @@ make_venv() {
 
 ensure_venv() { make_venv "$VENV" "$ROOT/tests/requirements.txt"; }
 ensure_tools_venv() { make_venv "$TOOLS_VENV" "$ROOT/tests/requirements-tools.txt"; }
+ensure_ansible_218_venv() { make_venv "$ANSIBLE_218_VENV" "$ROOT/tests/requirements-ansible-2.18.txt"; }
 
 # Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.
 link_collection() {
@@ -36,14 +39,16 @@ link_collection() {
 }
 
 # ansible-test insists that its working directory really is ansible_collections/<namespace>/<name>, so it gets a copy
-# of the files git knows about (committed or not, minus the ignored ones). The copy gets a git index of its own:
+# of the files git knows about (committed or not, minus the ignored ones), in $STAGED or the directory given. The copy
+# gets a git index of its own:
 # ansible-test lists a collection's files with git, and the work tree's git ignores .build.
 stage_collection() {
-  rm -rf "$STAGED"
-  mkdir -p "$STAGED"
+  local staged=${1:-$STAGED}
+  rm -rf "$staged"
+  mkdir -p "$staged"
   (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
-    | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$STAGED"
-  (cd "$STAGED" && git init --quiet && git add --all)
+    | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$staged"
+  (cd "$staged" && git init --quiet && git add --all)
 }
 
 # ansible-test bootstraps pip in its virtual environments with a script it downloads; where that host cannot be
