@@ -11,9 +11,7 @@ FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 from __future__ import annotations
 
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError
-from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings
-
-TRANSPORTS = ["basic", "certificate", "credssp", "kerberos", "ntlm"]
+from ansible_collections.hyperv.avma.plugins.module_utils._wsman import TRANSPORTS, WinrmSettings
 
 # pywinrm (and so ansible_winrm_transport) also spells Basic as 'plaintext' (HTTP) and 'ssl' (HTTPS).
 TRANSPORT_ALIASES = {"plaintext": "basic", "ssl": "basic", "negotiate": "ntlm"}
@@ -27,7 +25,7 @@ WINRM_ARGUMENT_SPEC = dict(
     winrm_path=dict(type="str"),
     winrm_user=dict(type="str"),
     winrm_password=dict(type="str", no_log=True),
-    winrm_transport=dict(type="str", choices=TRANSPORTS),
+    winrm_transport=dict(type="str", choices=sorted(TRANSPORTS)),
     winrm_server_cert_validation=dict(type="str", choices=["validate", "ignore"]),
     winrm_ca_trust_path=dict(type="path"),
     winrm_message_encryption=dict(type="str", choices=["auto", "always", "never"]),

@@ -94,7 +94,7 @@ class Action:
         return f"{resource_uri}/{method}"
 
 
-_TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic", "certificate")
+TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic", "certificate")
 _PASSWORD_TRANSPORTS = ("ntlm", "credssp", "basic")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WQL_FROM = re.compile(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
@@ -155,8 +155,8 @@ class WinrmSettings:
             problems.append(f"scheme must be http or https, got {self.scheme!r}")
         if not self.path.startswith("/"):
             problems.append(f"path must start with '/', got {self.path!r}")
-        if self.transport not in _TRANSPORTS:
-            problems.append(f"transport must be one of {', '.join(_TRANSPORTS)}, got {self.transport!r}")
+        if self.transport not in TRANSPORTS:
+            problems.append(f"transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
         if self.server_cert_validation not in ("validate", "ignore"):
             problems.append(f"server_cert_validation must be validate or ignore, got {self.server_cert_validation!r}")
         if self.message_encryption not in ("auto", "always", "never"):
