@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import jobs
 from .migration import MigrationError, migrate
-from .server import check_loopback
+from .server import check_loopback, send_response, set_no_delay
 
 ADMIN_ADDRESS = "127.0.0.1"
 MAX_ADMIN_BODY_BYTES = 1024 * 1024
@@ -151,12 +151,7 @@ class AdminRequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method):
         status, document, *after_reply = self._route(method)
         body = (json.dumps(document, sort_keys=True) + "\n").encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
+        send_response(self, status, [("Content-Type", "application/json")], body)
         for action in after_reply:
             action()
 
@@ -193,6 +188,10 @@ class _AdminHTTPServer(ThreadingHTTPServer):
         # Skip HTTPServer's getfqdn(): no DNS query for a loopback address.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
+
+    def finish_request(self, request, client_address):
+        set_no_delay(request)
+        super().finish_request(request, client_address)
 
 
 class AdminServer:

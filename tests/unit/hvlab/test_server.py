@@ -516,3 +516,63 @@ def test_basic_credential_check(user_name, expected):
     password = "P2" if "ops" in user_name else "P1"
 
     assert MachineCredentials(machine).check_password(user_name, password) == expected
+
+
+class _RecordingWriter:
+    def __init__(self):
+        self.writes = []
+
+    def write(self, data):
+        self.writes.append(bytes(data))
+
+
+class _HandlerStub:
+    """What send_response needs of a BaseHTTPRequestHandler."""
+
+    protocol_version = "HTTP/1.1"
+    responses = server.WinrmRequestHandler.responses
+    close_connection = False
+
+    def __init__(self):
+        self.wfile = _RecordingWriter()
+        self.logged = []
+
+    def log_request(self, code):
+        self.logged.append(code)
+
+    def version_string(self):
+        return "Microsoft-HTTPAPI/2.0"
+
+    def date_time_string(self):
+        return "Wed, 02 Dec 2026 08:00:00 GMT"
+
+
+def test_a_response_leaves_in_one_write_that_http_clients_parse():
+    handler = _HandlerStub()
+    server.send_response(handler, 401, [("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", 'Basic realm="WSMAN"')], b"")
+    server.send_response(handler, 200, [("Content-Type", SOAP)], b"<answer/>")
+
+    assert len(handler.wfile.writes) == 2 and handler.logged == [401, 200]
+    head, _separator, body = handler.wfile.writes[1].partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 200 OK" and body == b"<answer/>"
+    assert {"Content-Type: " + SOAP, "Content-Length: 9", "Server: Microsoft-HTTPAPI/2.0"} <= set(lines)
+    assert "Connection: close" not in lines
+
+
+def test_a_closing_response_says_so():
+    handler = _HandlerStub()
+    handler.close_connection = True
+    server.send_response(handler, 400, [], b"")
+    assert b"\r\nConnection: close\r\n" in handler.wfile.writes[0]
+
+
+def test_accepted_connections_have_tcp_nodelay(lab):
+    machine = lab.fleet.machines["guest01"]
+    endpoint = lab.endpoints["guest01"]["http"]
+    with socket.create_connection((machine.address, lab.ports()["guest01"]["http"]), timeout=10) as client:
+        client.sendall(b"GET /wsman HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 405 ")
+        with endpoint.server._connections_lock:  # pylint: disable=protected-access
+            accepted = list(endpoint.server._connections)  # pylint: disable=protected-access
+        assert accepted and all(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for sock in accepted)
