@@ -7,6 +7,9 @@
 ``reset`` rebuilds it from the file.
 """
 
+import json
+
+from . import hyperv
 from .classes import REGISTRY
 from .fleetfile import load_fleet_file, parse_fleet
 from .fleetspec import Credential
@@ -62,6 +65,14 @@ class Fleet:
 
     def machine_by_address(self, address):
         return self._by_address.get(str(address))
+
+    def machines_sharing_state(self, name):
+        """The names of the machines a write to machine ``name`` can change (itself, and its host or its guests)."""
+        return [machine.name for machine in hyperv.machines_sharing_state(self, self.machines[name])]
+
+    def machine_state_text(self, name):
+        """One machine's mutable state as JSON text (what the state directory keeps per machine)."""
+        return json.dumps(self.machines[name].store.to_state(), sort_keys=True, separators=(",", ":"))
 
     def to_state(self):
         """The full mutable state as JSON types: ``{"format": 1, "machines": {name: {"instances": {...}}}}``."""

@@ -21,6 +21,7 @@ request was), after ``delay`` seconds, or not at all when ``drop`` is set.
 import base64
 import binascii
 import contextlib
+import hashlib
 import ipaddress
 import os
 import socket
@@ -56,7 +57,6 @@ TLS_HANDSHAKE_TIMEOUT = 30
 MAX_BODY_BYTES = 64 * 1024 * 1024
 # How often a listener checks whether it was asked to stop.
 POLL_INTERVAL = 0.2
-PERSIST_ATTEMPTS = 5
 
 _NTLM_USER_FILE_LOCK = threading.Lock()
 
@@ -300,7 +300,7 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             self._drop_connection()
             return None
         if reply.wrote:
-            endpoint.lab.persist()
+            endpoint.lab.persist_write(endpoint.machine.name)
         if encrypted:
             return _Answer(reply.status, encrypt_message(self.security.context, reply.body), ENCRYPTED_CONTENT_TYPE)
         return _Answer(reply.status, reply.body, SOAP_CONTENT_TYPE)
@@ -588,13 +588,18 @@ class Lab:
         self.endpoints = {}
         self.restored = False
         self._persist_lock = threading.Lock()
+        self._snapshot_sequence = 0
+        self._saved = {}          # machine name -> (sequence, digest) of its saved state
+        self._marked = False      # whether the state directory's marker names this fleet file
 
     def start(self):
         """Restore saved state, then open every listener; on failure nothing stays open."""
         for machine in self.fleet.machines.values():
             check_loopback(machine.address)
         self.state_dir.ensure()
-        saved = self.state_dir.load_state(self.fleet_digest)
+        saved = self.state_dir.load_state(self.fleet_digest, list(self.fleet.machines))
+        if saved is None:
+            self.state_dir.clear_state()
         if saved is not None:
             try:
                 self.fleet.restore_state(saved)
@@ -642,21 +647,34 @@ class Lab:
         self.endpoints = {}
 
     def persist(self):
-        """Save the fleet state to ``DIR/state.json`` (atomically).
+        """Save the state of every machine (start, reset, admin changes, stop)."""
+        self._save(self.service.apply(lambda fleet: self._snapshot(fleet, fleet.machines)))
 
-        Every write is followed by a persist, so the last one saved always follows the last change. A snapshot
-        taken while another request changes the fleet can fail with "changed size during iteration"; it is retried.
+    def persist_write(self, machine_name):
+        """After a request to ``machine_name`` changed state: save the machines it can have changed.
+
+        Runs before the answer is sent, so an answered write is never lost by a restart. Its cost is that of the
+        machines concerned (a guest and its host), whatever the size of the fleet; unchanged files are not rewritten.
         """
+        self._save(self.service.apply(lambda fleet: self._snapshot(fleet, fleet.machines_sharing_state(machine_name))))
+
+    def _snapshot(self, fleet, names):
+        """Under the service lock: the JSON text of each machine's state, and its place in the order of snapshots."""
+        self._snapshot_sequence += 1
+        return self._snapshot_sequence, {name: fleet.machine_state_text(name) for name in names}
+
+    def _save(self, snapshot):
+        sequence, texts = snapshot
         with self._persist_lock:
-            for attempt in range(PERSIST_ATTEMPTS):
-                try:
-                    state = self.fleet.to_state()
-                    break
-                except RuntimeError:
-                    if attempt == PERSIST_ATTEMPTS - 1:
-                        raise
-                    time.sleep(0.01)
-            self.state_dir.save_state(state, self.fleet_digest)
+            # A snapshot taken before another one that was saved first must not overwrite it.
+            newer = {name: (text, hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()) for name, text in texts.items()
+                     if self._saved.get(name, (0, None))[0] < sequence}
+            self.state_dir.save_machine_states({name: text for name, (text, digest) in newer.items()
+                                                if self._saved.get(name, (0, None))[1] != digest})
+            self._saved.update((name, (sequence, digest)) for name, (_text, digest) in newer.items())
+            if not self._marked:
+                self.state_dir.save_marker(self.fleet_digest)
+                self._marked = True
 
     def reset(self):
         """Back to the fleet file's initial state (service counters and faults included), saved at once."""

@@ -4,7 +4,8 @@
 
 Layout of ``DIR``::
 
-    state.json      fleet state + the SHA-256 of the fleet file it was made from (written after every change)
+    state/          fleet state: fleet.json (format + SHA-256 of the fleet file it was made from) and one file per
+                    machine under machines/, rewritten when a request changed that machine
     ca.pem          lab CA certificate (trust it with ansible_winrm_ca_trust_path)
     ca-key.pem      lab CA private key
     certs/          per-machine HTTPS server certificates
@@ -19,10 +20,13 @@ import hashlib
 import json
 import os
 import tempfile
+import urllib.parse
 
 import yaml
 
-STATE_FORMAT = 1
+from .fleet import STATE_FORMAT as FLEET_STATE_FORMAT
+
+STATE_FORMAT = 2
 
 
 class StateDir:
@@ -34,12 +38,25 @@ class StateDir:
     def ensure(self):
         """Create the directory (and its private sub-directories) when missing."""
         os.makedirs(self.path, exist_ok=True)
+        os.makedirs(self.machines_state_dir, exist_ok=True)
         os.makedirs(self.certs_dir, exist_ok=True)
         os.makedirs(self.users_dir, mode=0o700, exist_ok=True)
 
     @property
+    def state_dir(self):
+        return os.path.join(self.path, "state")
+
+    @property
     def state_file(self):
-        return os.path.join(self.path, "state.json")
+        """The state's marker: its format and the digest of the fleet file the machine files belong to."""
+        return os.path.join(self.state_dir, "fleet.json")
+
+    @property
+    def machines_state_dir(self):
+        return os.path.join(self.state_dir, "machines")
+
+    def machine_state_file(self, machine_name):
+        return os.path.join(self.machines_state_dir, urllib.parse.quote(machine_name, safe="") + ".json")
 
     @property
     def ca_file(self):
@@ -73,28 +90,53 @@ class StateDir:
     def log_file(self):
         return os.path.join(self.path, "lab.log")
 
-    def save_state(self, state, fleet_digest):
-        """Write ``state`` atomically, tagged with the digest of the fleet file it belongs to."""
-        document = {"format": STATE_FORMAT, "fleet_sha256": fleet_digest, "state": state}
-        write_atomically(self.state_file, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    def save_machine_states(self, texts):
+        """Write the machines' states (``{machine name: JSON text of its instances}``), each file atomically."""
+        os.makedirs(self.machines_state_dir, exist_ok=True)
+        for name, text in texts.items():
+            write_atomically(self.machine_state_file(name), text)
 
-    def load_state(self, fleet_digest):
-        """Return the saved state when it was made from the same fleet file, else None.
+    def save_marker(self, fleet_digest):
+        """Tag the machine files with the digest of the fleet file they belong to (written after all of them)."""
+        write_atomically(self.state_file, json.dumps({"format": STATE_FORMAT, "fleet_sha256": fleet_digest}) + "\n")
 
-        Raises ValueError when the file exists but cannot be read as lab state.
+    def clear_state(self):
+        """Forget the saved state (the marker first, so that no half-removed state is ever restored)."""
+        _remove(self.state_file)
+        if os.path.isdir(self.machines_state_dir):
+            for name in os.listdir(self.machines_state_dir):
+                _remove(os.path.join(self.machines_state_dir, name))
+
+    def load_state(self, fleet_digest, machine_names):
+        """The saved state of ``machine_names`` (``{"format": 1, "machines": {name: {"instances": ...}}}``, as
+        ``Fleet.restore_state`` takes it) when it was made from the same fleet file, else None. A machine without a
+        file is left out.
+
+        Raises ValueError when a file exists but cannot be read as lab state.
         """
-        try:
-            with open(self.state_file, encoding="utf-8") as state_input:
-                document = json.load(state_input)
-        except FileNotFoundError:
+        document = self._read_json(self.state_file)
+        if document is None:
             return None
-        except (OSError, ValueError) as error:
-            raise ValueError("cannot read lab state %s: %s" % (self.state_file, error)) from error
         if not isinstance(document, dict) or document.get("format") != STATE_FORMAT:
             raise ValueError("%s is not a lab state file of format %d" % (self.state_file, STATE_FORMAT))
         if document.get("fleet_sha256") != fleet_digest:
             return None
-        return document.get("state")
+        machines = {}
+        for name in machine_names:
+            instances = self._read_json(self.machine_state_file(name))
+            if instances is not None:
+                machines[name] = {"instances": instances}
+        return {"format": FLEET_STATE_FORMAT, "machines": machines}
+
+    @staticmethod
+    def _read_json(path):
+        try:
+            with open(path, encoding="utf-8") as state_input:
+                return json.load(state_input)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise ValueError("cannot read lab state %s: %s" % (path, error)) from error
 
     def write_pid(self, pid):
         write_atomically(self.pid_file, "%d\n" % pid)
@@ -138,14 +180,17 @@ def fleet_digest(fleet_path):
 
 
 def write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
+    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file.
+
+    No fsync: what is written survives the end of the lab process (also by SIGKILL), which is what "a restart loses
+    nothing" promises; a power cut may lose the last writes, and flushing every write to disk would cost each one
+    milliseconds.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as output:
             output.write(text)
-            output.flush()
-            os.fsync(output.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

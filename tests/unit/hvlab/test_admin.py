@@ -122,8 +122,7 @@ def test_reset_restores_the_fleet_and_persists(admin, lab):
     assert call(admin, "GET", "/faults") == (200, {"rules": []})
     _status, stats = call(admin, "GET", "/stats")
     assert stats["total_requests"] == 0 and stats["total_auth_requests"] == 0
-    with open(lab.state_dir.state_file, encoding="utf-8") as state_file:
-        assert json.load(state_file)["state"] == lab.fleet.to_state()
+    assert lab.state_dir.load_state(lab.fleet_digest, list(lab.fleet.machines)) == lab.fleet.to_state()
 
 
 def test_unknown_route_wrong_method_and_bad_json(admin):

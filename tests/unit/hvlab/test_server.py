@@ -60,11 +60,15 @@ class FakeFleet:
         self.machines = {machine.name: machine for machine in machines}
         self.writes = 0
 
-    def to_state(self):
-        return {"writes": self.writes}
+    def machines_sharing_state(self, name):
+        return [name]
+
+    def machine_state_text(self, name):
+        return json.dumps({"writes": self.writes})
 
     def restore_state(self, state):
-        self.writes = state["writes"]
+        # Only the machine written to has the latest count in its file.
+        self.writes = max(saved["instances"]["writes"] for saved in state["machines"].values())
 
 
 class FakeService:
@@ -93,6 +97,10 @@ class FakeService:
 
     def reset_stats(self):
         self.requests = []
+
+    def apply(self, change):
+        with self.lock:
+            return change(self.fleet)
 
 
 _OCTETS = itertools.count(random.randrange(10, 200) * 256)
@@ -418,22 +426,25 @@ def test_other_paths_and_methods(lab):
     assert raw_post(lab, "guest01", method="GET")[0] == 405
 
 
-def test_write_persists_state_atomically(lab):
+def saved_state(lab, machine_name):
+    with open(lab.state_dir.machine_state_file(machine_name), encoding="utf-8") as state_file:
+        return json.load(state_file)
+
+
+def test_write_persists_the_machines_state_atomically(lab):
     transport(lab, "guest01", "Administrator", "Guest-Pass1").send_message(b"<write/>")
 
-    with open(lab.state_dir.state_file, encoding="utf-8") as state_file:
-        document = json.load(state_file)
-    assert document["state"] == {"writes": 1}
-    assert document["fleet_sha256"] == "fleet-digest"
-    assert [name for name in os.listdir(lab.state_dir.path) if name.startswith(".state.json")] == []
+    assert saved_state(lab, "guest01") == {"writes": 1}
+    with open(lab.state_dir.state_file, encoding="utf-8") as marker:
+        assert json.load(marker)["fleet_sha256"] == "fleet-digest"
+    assert [name for name in os.listdir(lab.state_dir.machines_state_dir) if name.startswith(".")] == []
 
 
 def test_reply_without_write_does_not_persist(lab):
     lab.service.next_replies.append(FakeReply(200, b"<read/>"))
     transport(lab, "guest01", "Administrator", "Guest-Pass1").send_message(b"<read/>")
 
-    with open(lab.state_dir.state_file, encoding="utf-8") as state_file:
-        assert json.load(state_file)["state"] == {"writes": 0}
+    assert saved_state(lab, "guest01") == {"writes": 0}
 
 
 def test_restart_restores_state_of_the_same_fleet_only(tmp_path):

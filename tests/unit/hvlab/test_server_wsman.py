@@ -12,7 +12,10 @@ import requests
 import winrm
 from winrm.exceptions import InvalidCredentialsError, WSManFaultError
 
+from hvlab.classes import REGISTRY
 from hvlab.cli import open_lab
+
+WIN32_OS = REGISTRY.lookup("root/cimv2", "Win32_OperatingSystem")
 
 FLEET = """\
 defaults:
@@ -159,8 +162,39 @@ def test_unreadable_saved_state_stops_the_start_with_its_path(tmp_path):
     fleet_path = write_fleet(tmp_path)
     first = open_lab(fleet_path, str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
     first.state_dir.ensure()
-    first.state_dir.save_state({"format": 99}, first.fleet_digest)
+    first.state_dir.save_marker(first.fleet_digest)
+    first.state_dir.save_machine_states({"hv01": "{not json"})
 
-    with pytest.raises(ValueError, match="state.json"):
+    with pytest.raises(ValueError, match="hv01.json"):
         first.start()
     assert not first.endpoints
+
+
+def test_a_write_saves_only_the_machines_it_can_change(lab, monkeypatch):
+    saved = []
+    monkeypatch.setattr(lab.state_dir, "save_machine_states", lambda texts: saved.append(sorted(texts)))
+    lab.service.apply(lambda fleet: fleet.machines["hv01"].store.instances(WIN32_OS)[0]
+                      .update(Description="changed by the test"))
+
+    lab.persist_write("hv01")
+    lab.persist_write("hv01")
+    lab.persist_write("g01")
+
+    # The host and its guest are looked at; only the host changed, and a second save of the same state writes nothing.
+    assert saved == [["hv01"], [], []]
+
+
+def test_a_write_survives_a_restart(tmp_path):
+    fleet_path = write_fleet(tmp_path)
+    first = open_lab(fleet_path, str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
+    first.start()
+    first.service.apply(lambda fleet: fleet.machines["g01"].store.instances(WIN32_OS)[0]
+                        .update(Description="written before the restart"))
+    first.persist_write("g01")
+    first.stop()
+
+    second = open_lab(fleet_path, str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
+    second.start()
+    second.stop()
+    assert second.fleet.machines["g01"].store.instances(WIN32_OS)[0]["Description"] == (
+        "written before the restart")
