@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # The main job: start the lab's demo fleet (five Hyper-V hosts, 29 guests, five planted troubles), run the collection's
-# site playbook against it over WinRM (host setup, guest activation, compliance report), and print where the report
-# is and its summary. Works on a fresh clone with only Python 3.11 installed. The lab keeps running afterwards so
-# that you can run your own playbooks against it; stop it with:
-#   PYTHONPATH=tests .venv/bin/python -m hvlab down --dir .lab/demo
+# site playbook against it over WinRM (host setup, guest activation, compliance report), print where the report is and
+# its summary, and stop the lab. Works on a fresh clone with only Python 3.11 installed. Each run has a lab directory
+# of its own (.lab/demo-XXXXXX: state, inventory, report) and free ports, so that runs side by side do not collide.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 FLEET=${FLEET:-$ROOT/tests/hvlab/fleets/demo.yml}
-LAB_DIR="$ROOT/.lab/demo"
+mkdir -p "$ROOT/.lab"
+LAB_DIR=$(mktemp -d "$ROOT/.lab/demo-XXXXXX")
 REPORT_DIR="$LAB_DIR/report"
 
 ensure_venv
 link_collection
 export PATH="$VENV/bin:$PATH" PYTHONPATH="$ROOT/tests" ANSIBLE_NOCOLOR=1 ANSIBLE_FORKS=10
 
-log "starting the lab fleet $(basename "$FLEET") in $LAB_DIR (a fresh state)"
-python -m hvlab down --dir "$LAB_DIR" >/dev/null 2>&1 || true
-rm -rf "$LAB_DIR"
-python -m hvlab up "$FLEET" --dir "$LAB_DIR"
+log "starting the lab fleet $(basename "$FLEET") in $LAB_DIR"
+stop_lab() { python -m hvlab down --dir "$LAB_DIR" >/dev/null || log "could not stop the lab in $LAB_DIR"; }
+trap stop_lab EXIT
+python -m hvlab up "$FLEET" --dir "$LAB_DIR" --http-port 0 --https-port 0
 
 # Host setup would turn Data Exchange back on; the demo leaves the planted trouble in place so the report shows it.
 log "running hyperv.avma.site against the lab: host setup, guest activation, compliance report"
@@ -43,4 +43,4 @@ for problem in report["problems"]:
     print("  - %s: %s" % ("/".join(part for part in (problem["host"], problem["vm"]) if part), problem["message"]))
 PY
 log "report: $REPORT_DIR/avma-report.html (also .json and .csv)"
-log "the lab is still running: inventory $LAB_DIR/inventory.yml"
+log "stopping the lab; to run your own playbooks against it, start it as the README's section \"The lab\" shows"

@@ -15,16 +15,21 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # make_venv DIR REQUIREMENTS: a virtual environment with pinned requirements, rebuilt when they change (the file and
 # the shared runtime list it includes).
+# Two runs side by side wait for each other here instead of building the same venv at once.
 make_venv() {
-  local venv=$1 requirements=$2 wanted
+  local venv=$1 requirements=$2 wanted lock
   wanted=$(cat "$requirements" "$ROOT/tests/requirements-runtime.txt" | sha256sum | cut -d' ' -f1)
+  exec {lock}>"$venv.lock"
+  flock "$lock"
   if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$wanted" ]; then
+    exec {lock}>&-
     return
   fi
   log "creating $venv with the pinned requirements of $(basename "$requirements")"
   "$PYTHON" -m venv --clear "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
   echo "$wanted" > "$venv/.requirements.sha256"
+  exec {lock}>&-
 }
 
 ensure_venv() { make_venv "$VENV" "$ROOT/tests/requirements.txt"; }

@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Real ansible-playbook runs against the lab: each test module starts its own fleet (``python -m hvlab up``) in a
-temporary directory, on loopback addresses of its own, and stops it afterwards."""
+temporary directory, on loopback addresses of its own and free ports, and stops it afterwards."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sys
 import urllib.request
 
 import pytest
+import yaml
 
 TESTS = pathlib.Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
@@ -41,6 +42,16 @@ class Lab:
         self.inventory = directory / "inventory.yml"
         self.ca = directory / "ca.pem"
         self.admin_url = json.loads((directory / "admin.json").read_text())["url"]
+        groups = yaml.safe_load(self.inventory.read_text())["all"]["children"].values()
+        self.host_vars = {name: variables for group in groups for name, variables in group["hosts"].items()}
+
+    def port(self, machine, scheme="http"):
+        """The port the lab gave ``machine``'s HTTP or HTTPS listener (every test fleet listens on free ports)."""
+        return self.ports[machine][scheme]
+
+    @property
+    def ports(self):
+        return {machine["name"]: machine["ports"] for machine in self.admin("GET", "/machines")["machines"]}
 
     def admin(self, method, route, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -65,7 +76,8 @@ def lab(request, tmp_path_factory):
     """Start the fleet named by the test module's FLEET (a file in tests/integration/fleets) for that module."""
     fleet = FLEETS / request.module.FLEET
     directory = tmp_path_factory.mktemp("lab")
-    started = hvlab("up", str(fleet), "--dir", str(directory), check=False)
+    # Free ports on the fleet's addresses: test runs side by side on one machine never collide.
+    started = hvlab("up", str(fleet), "--dir", str(directory), "--http-port", "0", "--https-port", "0", check=False)
     if started.returncode != 0:
         pytest.fail("the lab did not start: %s%s" % (started.stdout, started.stderr))
     try:

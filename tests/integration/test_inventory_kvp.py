@@ -59,17 +59,28 @@ def ansible(lab, tmp_path, ansible_playbook):
     return run
 
 
-def inventory_file(tmp_path, name, **changes):
-    """A copy of lab.kvp.yml with ``changes`` (None removes an option), named ``name`` (must end in .kvp.yml)."""
+def inventory_file(tmp_path, name, lab=None, **changes):
+    """A copy of lab.kvp.yml with ``changes`` (None removes an option), named ``name`` (must end in .kvp.yml); with
+    ``lab``, the Hyper-V hosts of the fleet get the ports the lab gave them."""
     config = yaml.safe_load(INVENTORY.read_text())
     for option, value in changes.items():
         if value is None:
             config.pop(option, None)
         else:
             config[option] = value
+    if lab is not None:
+        for host in config["hyperv_hosts"]:
+            if host["name"] in MACHINES and "winrm_port" not in host:
+                host["winrm_port"] = lab.port(host["name"], host.get("winrm_scheme", config.get("winrm_scheme", "http")))
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+@pytest.fixture()
+def lab_inventory(lab, tmp_path):
+    """lab.kvp.yml with the ports of this run's lab."""
+    return str(inventory_file(tmp_path, "lab.kvp.yml", lab))
 
 
 def graph(text):
@@ -103,9 +114,9 @@ def plain(value):
     return value
 
 
-def test_graph_groups_the_guests_by_edition_and_activation_state(lab, ansible):
+def test_graph_groups_the_guests_by_edition_and_activation_state(lab, ansible, lab_inventory):
     lab.reset_stats()
-    run = ansible("ansible-inventory", "-i", str(INVENTORY), "--graph")
+    run = ansible("ansible-inventory", "-i", lab_inventory, "--graph")
     assert run.returncode == 0, run.stdout + run.stderr
     print(run.stdout)
     groups = graph(run.stdout)
@@ -140,8 +151,8 @@ def test_graph_groups_the_guests_by_edition_and_activation_state(lab, ansible):
     assert all(stats[name]["total_requests"] == 0 for name in MACHINES if name not in HYPERV_HOSTS)
 
 
-def test_hostvars_come_from_the_hosts_kvp_data(ansible):
-    hostvars = plain(listed(ansible("ansible-inventory", "-i", str(INVENTORY), "--list"))["_meta"]["hostvars"])
+def test_hostvars_come_from_the_hosts_kvp_data(ansible, lab_inventory):
+    hostvars = plain(listed(ansible("ansible-inventory", "-i", lab_inventory, "--list"))["_meta"]["hostvars"])
     web = hostvars["web50"]
     assert web["hyperv_host"] == "hv50a" and web["hyperv_vm"]["name"] == "web50" and web["hyperv_vm"]["state"] == "running"
     assert web["hyperv_vm"]["data_exchange"] == dict(enabled=True, status="OK", status_code=2, operational_status=[2])
@@ -157,9 +168,9 @@ def test_hostvars_come_from_the_hosts_kvp_data(ansible):
     assert not any("ansible_host" in variables for variables in hostvars.values())
 
 
-def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp_path):
+def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp_path, lab_inventory):
     TEMPLATED_MARKER.unlink(missing_ok=True)
-    listing = listed(ansible("ansible-inventory", "-i", str(INVENTORY), "--list"))
+    listing = listed(ansible("ansible-inventory", "-i", lab_inventory, "--list"))
     hostile = listing["_meta"]["hostvars"]["hostile50"]
     # ansible-inventory marks the untrusted strings as such, and keeps them literal.
     assert hostile["avma"]["license_status"] == {"__ansible_unsafe": HOSTILE}
@@ -173,7 +184,7 @@ def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp
         tasks=[dict(name="Show the activation state", **{"ansible.builtin.debug": dict(msg="state={{ avma.license_status }}")}),
                dict(name="Show the host machine name", **{"ansible.builtin.debug": dict(var="avma.host_machine_name")}),
                dict(name="Show the group names", **{"ansible.builtin.debug": dict(msg="{{ group_names | join(',') }}")})])]))
-    run = ansible("ansible-playbook", "-i", str(INVENTORY), str(playbook))
+    run = ansible("ansible-playbook", "-i", lab_inventory, str(playbook))
     assert run.returncode == 0, run.stdout + run.stderr
     assert '"msg": "state=%s"' % HOSTILE in run.stdout
     assert "\"avma.host_machine_name\": \"{{ lookup('pipe', 'touch /tmp/hyperv_avma_inventory_templated') }}\"" in run.stdout
@@ -183,8 +194,10 @@ def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp
 
 
 def test_a_play_runs_on_the_guests_the_inventory_found(lab, ansible, tmp_path, out_dir):
-    inventory = inventory_file(tmp_path, "connect.kvp.yml", use_kvp_address=True,
-                               compose={"ansible_connection": "'winrm'", "ansible_port": "5985", "ansible_winrm_scheme": "'http'",
+    # The guests' ports in this lab, by the address they publish (on Windows this would be 5985 for all).
+    ports = {variables["ansible_host"]: variables["ansible_port"] for variables in lab.host_vars.values()}
+    inventory = inventory_file(tmp_path, "connect.kvp.yml", lab, use_kvp_address=True,
+                               compose={"ansible_connection": "'winrm'", "ansible_port": "%r[kvp.ipv4_addresses[0]]" % ports, "ansible_winrm_scheme": "'http'",
                                         "ansible_winrm_transport": "'ntlm'", "ansible_user": "'Administrator'"})
     hostvars = plain(listed(ansible("ansible-inventory", "-i", str(inventory), "--list"))["_meta"]["hostvars"])
     assert hostvars["web50"]["ansible_host"] == MACHINES["web50"]["address"]
@@ -201,11 +214,12 @@ def test_a_play_runs_on_the_guests_the_inventory_found(lab, ansible, tmp_path, o
     assert facts["ess50.tenant.example"]["os"]["edition_id"] == "ServerSolution"
 
 
-def test_unreadable_hosts_are_warned_about_or_fail_with_strict(ansible, tmp_path):
+def test_unreadable_hosts_are_warned_about_or_fail_with_strict(lab, ansible, tmp_path):
     wrong_password = "Wrong-Passw0rd!x"
     hosts = [dict(name="hv50a", winrm_host="127.0.50.1"), dict(name="hv50gone", winrm_host="127.0.50.99", winrm_retries=0),
              dict(name="hv50b", winrm_host="127.0.50.2", winrm_scheme="https", winrm_transport="basic", winrm_password=wrong_password)]
-    lenient = inventory_file(tmp_path, "broken.kvp.yml", hyperv_hosts=hosts)
+    https_port = lab.port("hv50b", "https")
+    lenient = inventory_file(tmp_path, "broken.kvp.yml", lab, hyperv_hosts=hosts)
     run = ansible("ansible-inventory", "-i", str(lenient), "--graph")
     assert run.returncode == 0, run.stdout + run.stderr
     assert graph(run.stdout)["hyperv_host_hv50a"] == ["app50.tenant.example", "az50.tenant.example", "eval50.tenant.example", "hvname50", "spoof50",
@@ -214,9 +228,9 @@ def test_unreadable_hosts_are_warned_about_or_fail_with_strict(ansible, tmp_path
     warnings = " ".join(run.stderr.split())
     assert ("Hyper-V host hv50gone could not be read: hv50gone (127.0.50.99:5985): Enumerate Msvm_ComputerSystem: connection to "
             "http://127.0.50.99:5985/wsman refused; its guests are left out of the inventory") in warnings
-    assert "Hyper-V host hv50b could not be read: hv50b (127.0.50.2:5986): Enumerate Msvm_ComputerSystem: authentication failed" in warnings
+    assert "Hyper-V host hv50b could not be read: hv50b (127.0.50.2:%d): Enumerate Msvm_ComputerSystem: authentication failed" % https_port in warnings
 
-    strict = inventory_file(tmp_path, "strict.kvp.yml", hyperv_hosts=hosts, strict=True)
+    strict = inventory_file(tmp_path, "strict.kvp.yml", lab, hyperv_hosts=hosts, strict=True)
     run = ansible("ansible-inventory", "-i", str(strict), "--graph", ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     assert run.returncode != 0
     errors = " ".join(run.stderr.split())
@@ -226,7 +240,7 @@ def test_unreadable_hosts_are_warned_about_or_fail_with_strict(ansible, tmp_path
 
 
 def test_a_cached_inventory_sends_no_request_until_flushed(lab, ansible, tmp_path):
-    inventory = inventory_file(tmp_path, "cached.kvp.yml", cache=True, cache_plugin="ansible.builtin.jsonfile",
+    inventory = inventory_file(tmp_path, "cached.kvp.yml", lab, cache=True, cache_plugin="ansible.builtin.jsonfile",
                                cache_connection=str(tmp_path / "cache"), cache_timeout=3600)
     first = listed(ansible("ansible-inventory", "-i", str(inventory), "--list"))
     lab.reset_stats()
