@@ -160,3 +160,12 @@ class CimJobTimeoutError(AvmaError):
         self.timeout_sec = timeout_sec
         within = f" within {timeout_sec:g}s" if timeout_sec is not None else ""
         super().__init__(f"job {job_id} did not finish{within}; last state {job_state_text(last_state)}", machine=machine, operation=operation)
+
+
+def answer_lost(error: BaseException) -> bool:
+    """True when a request may have reached the machine and been carried out, but its answer never arrived: the
+    connection was reset after the request was sent, or no HTTP answer came within the read timeout. A write that
+    fails this way must be checked by reading the state again, never repeated blindly nor reported as unchanged."""
+    if isinstance(error, WinrmOperationTimeoutError):
+        return error.code is None
+    return isinstance(error, WinrmTransportError) and error.kind == "reset"

@@ -17,6 +17,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WinrmTransportError,
     WsmanFaultError,
     WsmanProtocolError,
+    answer_lost,
     one_line,
 )
 
@@ -90,3 +91,15 @@ def test_errors_chain_with_raise_from():
         except ConnectionRefusedError as exc:
             raise WinrmTransportError("connection refused", kind="refused") from exc
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
+
+
+@pytest.mark.parametrize("error, lost", [
+    (WinrmTransportError("reset", kind="reset"), True),
+    (WinrmOperationTimeoutError("no HTTP answer within read_timeout_sec=30"), True),
+    (WinrmOperationTimeoutError("w:TimedOut", code=2150858793), False),
+    (WinrmTransportError("connection refused", kind="refused"), False),
+    (WinrmTransportError("HTTP 503", kind="http", http_status=503), False),
+    (WsmanFaultError(code=None, wmi_code=None, reason="refused"), False),
+])
+def test_only_a_sent_request_without_an_answer_counts_as_a_lost_answer(error, lost):
+    assert answer_lost(error) is lost
