@@ -7,15 +7,15 @@ from __future__ import annotations
 # FOR INTERNAL COLLECTION USE ONLY: the contents of this file may change in any release.
 #
 # Safe XML for data that comes from the network (SOAP envelopes, embedded CIM-XML written by guests):
-# - parse_xml() drives expat directly and refuses any DOCTYPE, entity declaration or external entity, so neither
-#   entity expansion ("billion laughs") nor external entity resolution can happen, and it bounds the input size;
+# - parse_xml() refuses any DOCTYPE, entity declaration or external entity before ElementTree's C parser sees the
+#   text, so neither entity expansion ("billion laughs") nor external entity resolution can happen, and it bounds
+#   the input size;
 # - serialize() writes element trees with chosen namespace prefixes and refuses characters XML cannot carry;
 # - child()/children()/local_name() look elements up by local name within a set of namespaces.
 
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from xml.parsers import expat
 
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError, WsmanProtocolError
 
@@ -58,20 +58,48 @@ def children(parent: Element, local: str, namespaces: Iterable[str | None] | Non
 
 def child(parent: Element, local: str, namespaces: Iterable[str | None] | None = None) -> Element | None:
     """First child named ``local`` in any of ``namespaces`` (any namespace when None), or None."""
-    found = children(parent, local, namespaces)
-    return found[0] if found else None
+    allowed = None if namespaces is None else set(namespaces)
+    for element in parent:
+        if local_name(element.tag) == local and (allowed is None or namespace_of(element.tag) in allowed):
+            return element
+    return None
 
 
-def _refuse(construct: str):
-    def handler(*_args):
-        raise WsmanProtocolError(f"XML with a {construct} is refused (entity expansion and external entities are not allowed)")
-    return handler
+# A DOCTYPE is the only way into entity declarations and external entities, and XML allows it in one place only: in
+# the prolog, after the XML declaration, comments and processing instructions, before the root element. Refusing a
+# document whose prolog holds one refuses them all, before the C parser (expat behind ElementTree's C tree builder)
+# sees the text; markup inside CDATA sections or text later on is data, never a DOCTYPE. The prolog is read as ASCII,
+# so bytes must be UTF-8, ASCII or Latin-1 (UTF-16 with a byte order mark is decoded first); other encodings are
+# refused.
+_PROLOG_TEXT = re.compile(r"\A\ufeff?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+_PROLOG_BYTES = re.compile(rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_ASCII_BASED_ENCODINGS = frozenset(("utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1"))
+_DECLARED_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 
 
-def _clark(expat_name: str) -> str:
-    # expat reports "namespace-uri local" with the separator given to ParserCreate.
-    namespace, _sep, local = expat_name.rpartition(" ")
-    return qname(namespace, local)
+def _refuse_doctype(data: bytes | str) -> None:
+    prolog, doctype = (_PROLOG_BYTES, b"<!DOCTYPE") if isinstance(data, bytes) else (_PROLOG_TEXT, "<!DOCTYPE")
+    if data.startswith(doctype, prolog.match(data).end()):
+        raise WsmanProtocolError("XML with a DOCTYPE is refused (entity expansion and external entities are not allowed)")
+
+
+def _checked_text(data: bytes | str) -> bytes | str:
+    """``data`` ready for the C parser, once it is known to carry no DOCTYPE: UTF-16 bytes come back decoded."""
+    if isinstance(data, bytes):
+        if data.startswith(_UTF16_BOMS):
+            try:
+                data = data.decode("utf-16")
+            except UnicodeDecodeError as exc:
+                raise WsmanProtocolError(f"malformed XML: {exc}") from exc
+        else:
+            declared = _DECLARED_ENCODING.match(data)
+            if declared and declared.group(1).decode("ascii", "replace").lower() not in _ASCII_BASED_ENCODINGS:
+                raise WsmanProtocolError(f"XML in the encoding {declared.group(1).decode('ascii', 'replace')!r} is refused")
+            if b"\x00" in data:
+                raise WsmanProtocolError("malformed XML: a NUL byte outside UTF-16")
+    _refuse_doctype(data)
+    return data
 
 
 def parse_xml(data: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> Element:
@@ -82,23 +110,12 @@ def parse_xml(data: bytes | str, *, max_size: int = DEFAULT_MAX_SIZE) -> Element
     """
     if len(data) > max_size:
         raise WsmanProtocolError(f"XML document of {len(data)} bytes exceeds the limit of {max_size}")
-    builder = ET.TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _refuse("DOCTYPE")
-    parser.EntityDeclHandler = _refuse("entity declaration")
-    parser.UnparsedEntityDeclHandler = _refuse("unparsed entity declaration")
-    parser.ExternalEntityRefHandler = _refuse("external entity reference")
-    parser.buffer_text = True
-    parser.StartElementHandler = lambda name, attributes: builder.start(
-        _clark(name), {_clark(key): value for key, value in attributes.items()})
-    parser.EndElementHandler = lambda name: builder.end(_clark(name))
-    parser.CharacterDataHandler = builder.data
+    parser = ET.XMLParser(target=ET.TreeBuilder())
     try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
+        parser.feed(_checked_text(data))
+        return parser.close()
+    except ET.ParseError as exc:
         raise WsmanProtocolError(f"malformed XML: {exc}") from exc
-    return builder.close()
 
 
 def check_xml_text(text: str, what: str) -> str:

@@ -66,6 +66,49 @@ def test_entity_declaration_is_refused_even_in_a_string():
         parse_xml('<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>')
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_doctype_in_utf16_is_refused_like_one_in_utf8(encoding):
+    document = '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>'
+    bom = {"utf-16": b"", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}[encoding]
+    with pytest.raises(WsmanProtocolError, match="DOCTYPE"):
+        parse_xml(bom + document.encode(encoding))
+
+
+def test_utf16_with_a_byte_order_mark_parses():
+    root = parse_xml('<?xml version="1.0" encoding="utf-16"?><r a="\u00e9">\u20ac</r>'.encode("utf-16"))
+    assert (root.get("a"), root.text) == ("\u00e9", "\u20ac")
+
+
+@pytest.mark.parametrize("data, reason", [
+    # EBCDIC would hide "<!DOCTYPE" from a byte search: only ASCII-based encodings are read.
+    (b'<?xml version="1.0" encoding="cp500"?><r/>', "encoding 'cp500' is refused"),
+    ("<r/>".encode("utf-16-le"), "NUL byte"),
+])
+def test_encodings_that_could_hide_a_doctype_are_refused(data, reason):
+    with pytest.raises(WsmanProtocolError, match=reason):
+        parse_xml(data)
+
+
+@pytest.mark.parametrize("data", [
+    b"<r><![CDATA[<!DOCTYPE r [<!ENTITY e 'x'>]>]]></r>",
+    b"<r>&lt;!DOCTYPE r&gt;</r>",
+])
+def test_a_doctype_in_the_data_is_text_not_markup(data):
+    assert parse_xml(data).text.startswith("<!DOCTYPE r")
+
+
+@pytest.mark.parametrize("prolog", ['<?xml version="1.0"?>', "\ufeff", "<!-- note -->\n", "<?pi data?>  "])
+def test_a_doctype_after_anything_a_prolog_may_hold_is_refused(prolog):
+    with pytest.raises(WsmanProtocolError, match="DOCTYPE"):
+        parse_xml(prolog + '<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>')
+    with pytest.raises(WsmanProtocolError, match="DOCTYPE"):
+        parse_xml((prolog + '<!DOCTYPE r SYSTEM "file:///etc/passwd"><r/>').encode("utf-8"))
+
+
+def test_latin1_declared_documents_parse():
+    assert parse_xml(b'<?xml version="1.0" encoding="ISO-8859-1"?><r>\xe9</r>').text == "\u00e9"
+
+
 def test_undeclared_entity_is_malformed_not_expanded():
     with pytest.raises(WsmanProtocolError, match="malformed XML"):
         parse_xml(b"<r>&xxe;</r>")
