@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -213,6 +214,8 @@ class EmbeddedInstance:
 
     def get(self, name: str, default: Any = None) -> Any:
         """The value of the property called ``name``, compared case-insensitively."""
+        if name in self.properties:
+            return self.properties[name]
         wanted = name.lower()
         return next((value for key, value in self.properties.items() if key.lower() == wanted), default)
 
@@ -321,12 +324,36 @@ def parse_embedded_instance(text: str) -> EmbeddedInstance:
     """
     if len(text) > MAX_EMBEDDED_INSTANCE_CHARS:
         raise WsmanProtocolError(f"embedded instance of {len(text)} characters exceeds the limit of {MAX_EMBEDDED_INSTANCE_CHARS}")
-    root = parse_xml(text.strip(), max_size=MAX_EMBEDDED_INSTANCE_CHARS)
+    return _instance_in(parse_xml(text.strip(), max_size=MAX_EMBEDDED_INSTANCE_CHARS))
+
+
+def _instance_in(root: Element) -> EmbeddedInstance:
     instance = root if local_name(root.tag) == "INSTANCE" else next(
         (element for element in root.iter() if local_name(element.tag) == "INSTANCE"), None)
     if instance is None:
         raise WsmanProtocolError(f"embedded CIM-XML has no INSTANCE element (root {local_name(root.tag)})")
     return _instance_from_cim_xml(instance)
+
+
+def _parse_embedded_together(texts: list[str]) -> list[EmbeddedInstance] | None:
+    """The embedded instances of one array in one parse, or None when any of them does not decode on its own (the
+    caller then decodes them one by one, to isolate that one).
+
+    Each text goes inside a wrapper element whose name is drawn at random for this call: no sender can close its
+    wrapper early or reach into another's, so each wrapper holds exactly what parsing its text alone would give.
+    """
+    if any(len(text) > MAX_EMBEDDED_INSTANCE_CHARS for text in texts):
+        return None
+    wrapper = f"w{secrets.token_hex(8)}"
+    document = f"<{wrapper}s>" + "".join(f"<{wrapper}>{text}</{wrapper}>" for text in texts) + f"</{wrapper}s>"
+    try:
+        wrapped = list(parse_xml(document, max_size=len(document)))
+        if len(wrapped) != len(texts) or any(len(item) != 1 or (item.text or "").strip() or (item[0].tail or "").strip()
+                                              for item in wrapped):
+            return None
+        return [_instance_in(item[0]) for item in wrapped]
+    except WsmanProtocolError:
+        return None
 
 
 def _instance_from_cim_xml(instance: Element) -> EmbeddedInstance:
@@ -403,6 +430,12 @@ def _decode_property(prop: CimProperty, elements: list[Element]) -> Any:
     if prop.array:
         if len(elements) == 1 and _is_nil(elements[0]):
             return None
+        if prop.type == "instance" and len(elements) > 1:
+            texts = [(element.text or "").strip() for element in elements]
+            if all(texts) and not any(len(element) or _is_nil(element) for element in elements):
+                together = _parse_embedded_together(texts)
+                if together is not None:
+                    return together
         return [value for element in elements for value in _decode_values(prop, element)]
     if len(elements) > 1:
         raise WsmanProtocolError(f"property {prop.name} is declared scalar but came {len(elements)} times")

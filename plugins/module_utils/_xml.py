@@ -40,7 +40,7 @@ def qname(namespace: str | None, local: str) -> str:
 
 
 def local_name(tag: str) -> str:
-    return tag.rpartition("}")[2]
+    return tag.rpartition("}")[2] if tag[:1] == "{" else tag
 
 
 def namespace_of(tag: str) -> str | None:

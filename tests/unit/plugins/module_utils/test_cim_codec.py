@@ -17,6 +17,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._cim import (
     CimProperty,
     CimReference,
     EmbeddedInstance,
+    UndecodableValue,
     build_method_input,
     decode_instance,
     format_dmtf_datetime,
@@ -293,6 +294,55 @@ def test_embedded_instance_inside_a_cim_wrapper():
             '<QUALIFIER NAME="q"/><PROPERTY NAME="B" TYPE="boolean"><VALUE>TRUE</VALUE></PROPERTY></INSTANCE>'
             '</VALUE.NAMEDINSTANCE></DECLARATION></CIM>')
     assert parse_embedded_instance(text) == EmbeddedInstance("A", {"B": True}, {"B": "boolean"})
+
+
+def _item_text(name):
+    return (f'<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>{name}</VALUE></PROPERTY>'
+            '<PROPERTY NAME="Source" TYPE="uint16"><VALUE>1</VALUE></PROPERTY></INSTANCE>')
+
+
+def _component_with(texts):
+    component = ET.Element("{urn:c}Msvm_KvpExchangeComponent")
+    for text in texts:
+        ET.SubElement(component, "{urn:c}GuestExchangeItems").text = text
+    return component
+
+
+ISOLATED = CimClass(V2, "Msvm_KvpExchangeComponent", (CimProperty("GuestExchangeItems", "instance", array=True, isolate_errors=True),))
+
+
+@pytest.mark.parametrize("hostile", [
+    # closes more than it opened: alone it is malformed, together it must not close a neighbour
+    _item_text("evil") + "</x>",
+    # opens an instance the next item would close
+    '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>evil',
+    # two instances in one item
+    _item_text("evil") + _item_text("twin"),
+    '<?xml version="1.0"?>' + _item_text("declared"),
+])
+def test_an_array_of_items_decodes_as_each_item_alone_would(hostile):
+    texts = [_item_text("first"), hostile, "</VALUE></PROPERTY></INSTANCE>", _item_text("last")]
+    together = decode_instance(_component_with(texts), ISOLATED)["GuestExchangeItems"]
+    alone = []
+    for text in texts:
+        try:
+            alone.append(parse_embedded_instance(text))
+        except WsmanProtocolError as error:
+            alone.append(error)
+    assert len(together) == len(texts)
+    for decoded, expected in zip(together, alone):
+        if isinstance(expected, WsmanProtocolError):
+            assert isinstance(decoded, UndecodableValue)
+        else:
+            assert decoded == expected
+    assert [entry.get("Name") for entry in together if isinstance(entry, EmbeddedInstance)][:1] == ["first"]
+    assert together[-1].get("Name") == "last"
+
+
+def test_an_array_of_good_items_decodes_in_order():
+    names = [f"item{index}" for index in range(50)]
+    decoded = decode_instance(_component_with([_item_text(name) for name in names]), ISOLATED)["GuestExchangeItems"]
+    assert [entry.get("Name") for entry in decoded] == names and decoded[0].get("Source") == 1
 
 
 # -- rendering and encoding -------------------------------------------------------------------------------------------
