@@ -376,6 +376,15 @@ def plan_absent(current: Mapping[str, str], matches: Callable[[str], bool]) -> l
     return [ItemChange("remove", name, value, None) for name, value in current.items() if matches(name)]
 
 
+def change_in_place(change: ItemChange, current: Mapping[str, str]) -> bool:
+    """Whether ``current`` (name -> value, as read again) shows ``change`` done: a removed item is gone, an added or
+    modified one has its new value. Names match in any case, as in the plans."""
+    found = {name.casefold(): value for name, value in current.items()}.get(change.name.casefold())
+    if change.action == "remove":
+        return found is None
+    return found == change.after
+
+
 def batches(changes: list[ItemChange], size: int = MAX_ITEMS_PER_CALL) -> list[list[ItemChange]]:
     """``changes`` in runs of at most ``size`` (the KVP methods' per-call limit)."""
     return [changes[start:start + size] for start in range(0, len(changes), size)]

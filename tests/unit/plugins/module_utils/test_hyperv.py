@@ -18,6 +18,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     AvmaValueError,
     CimJobFailedError,
     CimMethodError,
+    WinrmTransportError,
     WsmanFaultError,
     WsmanProtocolError,
 )
@@ -79,6 +80,7 @@ class FakeHost:
         self.missing_methods = set()
         self.failing_jobs = {}      # method or (method, VM ID) -> (error code, description)
         self.refused = {}           # method -> ReturnValue
+        self.lost_answers = {}      # method -> whether the call is carried out before its answer is lost
         self.registry = {path: {} for path in KVP_KEYS.values()}
         self.unparsable = set()     # registry keys or value names whose answer is not XML
         self.jobs = {}
@@ -132,6 +134,11 @@ class FakeHost:
             raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=self.refused[method], meaning="invalid state",
                                  machine=MACHINE, operation=f"Invoke {cim_class.name}.{method}")
         handler = getattr(self, "_" + method)
+        if method in self.lost_answers:
+            if self.lost_answers.pop(method):
+                handler(**params)
+            raise WinrmTransportError("connection to http://127.0.40.11:5985/wsman was reset before a complete answer", kind="reset",
+                                      machine=MACHINE, operation=f"Invoke {cim_class.name}.{method}")
         outputs = handler(**params)
         if cim_class.name == "StdRegProv":
             return MethodResult(outputs.pop("ReturnValue", 0), outputs, None)
@@ -504,6 +511,61 @@ def test_a_failing_toggle_names_the_vm(host):
     result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, all_vms=True), False, False)
     assert result["failed"] is True and "VM 'db01'" in result["msg"] and "boom" in result["msg"]
     assert result["changed"] is False
+
+
+@pytest.mark.parametrize("method, params", [
+    ("AddKvpItems", dict(vms=["web01"], items={"New": "1"})),
+    ("ModifyKvpItems", dict(vms=["web01"], items={"Keep": "2"})),
+    ("RemoveKvpItems", dict(vms=["web01"], state="absent", names=["Keep"])),
+])
+def test_a_host_write_whose_answer_was_lost_but_that_was_applied_is_changed_with_a_warning(host, method, params):
+    host.lost_answers[method] = True
+    result = kvp_item_task(host, params_for(KVP_ITEM_SPEC, **params), False, True)
+    assert "failed" not in result and result["changed"] is True and len(result["changes"]) == 1
+    assert result["warnings"] == [f"VM 'web01' ({VM_WEB}): {method} of {result['changes'][0]['name']}: the answer was lost "
+                                  "(connection to http://127.0.40.11:5985/wsman was reset before a complete answer); the state was "
+                                  "read again and shows the change made, so it is reported as changed"]
+    assert host.count("invoke", method) == 1, "never repeated"
+    assert kvp_item_task(host, params_for(KVP_ITEM_SPEC, **params), False, True)["changed"] is False
+
+
+def test_a_host_write_whose_answer_was_lost_and_that_is_not_visible_fails_saying_how_to_check(host):
+    host.lost_answers["AddKvpItems"] = False
+    result = kvp_item_task(host, params_for(KVP_ITEM_SPEC, vms=["web01", "db01"], items={"New": "1"}), False, True)
+    assert result["failed"] is True and result["changed"] is False and result["changes"] == []
+    assert result["msg"] == (f"{MACHINE}: Invoke Msvm_VirtualSystemManagementService.AddKvpItems: VM 'web01' ({VM_WEB}): AddKvpItems "
+                             "of New: the answer was lost (connection to http://127.0.40.11:5985/wsman was reset before a complete "
+                             "answer) and the state read again does not show the change; the write may have been applied all the "
+                             f"same: check with hyperv.avma.kvp_info (vms: ['{VM_WEB}']), or run the task again (it reads the state "
+                             "before it changes anything)")
+    assert host.count("invoke", "AddKvpItems") == 1
+    assert kvp_item_task(host, params_for(KVP_ITEM_SPEC, vms=["web01", "db01"], items={"New": "1"}), False, True)["changed"] is True
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_guest_registry_write_whose_answer_was_lost_is_read_again(applied):
+    guest = FakeHost()
+    guest.lost_answers["SetStringValue"] = applied
+    result = kvp_item_task(guest, params_for(KVP_ITEM_SPEC, scope="guest", items={"X": "1"}), False, True)
+    assert result["changed"] is applied and result.get("failed", False) is not applied
+    assert ("warnings" in result) is applied
+    if not applied:
+        assert "StdRegProv.SetStringValue of X: the answer was lost" in result["msg"] and "may have been applied" in result["msg"]
+    assert guest.count("invoke", "SetStringValue") == 1
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_data_exchange_switch_whose_answer_was_lost_is_read_again(host, applied):
+    host.lost_answers["ModifyGuestServiceSettings"] = applied
+    result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, True)
+    assert result["changed"] is applied and result.get("failed", False) is not applied
+    assert host.setting_of(VM_DB)["EnabledState"] == (2 if applied else 3)
+    if applied:
+        assert result["warnings"][0].startswith(f"VM 'db01' ({VM_DB}): switching Data Exchange enabled: the answer was lost")
+    else:
+        assert "may have been applied" in result["msg"] and "hyperv.avma.kvp_info" in result["msg"]
+    assert host.count("invoke", "ModifyGuestServiceSettings") == 1
+    assert integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, True)["changed"] is not applied
 
 
 # -- host_info ---------------------------------------------------------------------------------------------------------
