@@ -309,7 +309,8 @@ class WsmanClient:
     ``transport`` is anything with ``send_message(bytes) -> bytes`` (pywinrm's ``winrm.transport.Transport`` duck
     type); by default one is built from ``settings`` on the first request, and built again after a connection-level
     failure. ``sleep`` and ``clock`` pace the retries. ``request_count`` counts WS-Man requests handed to the
-    transport (retries included, auth legs not); ``retried_requests`` and ``restarted_enumerations`` count retries.
+    transport (retries included, auth legs not); ``retried_requests`` and ``restarted_enumerations`` count retries;
+    ``answered`` says whether the machine answered anything at all (see _errors.connection_failure).
     """
 
     def __init__(self, settings: WinrmSettings, *, transport: Any = None, sleep: Callable[[float], None] = time.sleep,
@@ -324,6 +325,7 @@ class WsmanClient:
         self.request_count = 0
         self.retried_requests = 0
         self.restarted_enumerations = 0
+        self.answered = False            # whether the machine gave any WS-Man or HTTP answer (401 aside)
         self._transport = transport
         self._owns_transport = transport is None
         self._session_answered = False   # whether the current transport's session got an answer from the server
@@ -571,6 +573,7 @@ class WsmanClient:
         except WinRMTransportError as exc:
             # pywinrm raises this for any HTTP status but 200/401; the body may still be a SOAP fault (HTTP 500).
             self._session_answered = self._session_answered or exc.code not in (400, 401)
+            self.answered = self.answered or exc.code != 401
             envelope = self._parse_if_envelope(exc.response_text)
             fault = self._fault_of(envelope)
             if fault is None:
@@ -580,6 +583,7 @@ class WsmanClient:
             raise self._fault_error(fault, label, http_status=exc.code) from exc
         except WSManFaultError as exc:
             # Raised when the transport given is a pywinrm Protocol, which parses faults itself.
+            self.answered = True
             envelope = self._parse_if_envelope(exc.response)
             fault = self._fault_of(envelope)
             if fault is not None:
@@ -603,7 +607,7 @@ class WsmanClient:
             raise WinrmTransportError(f"connection to {self.settings.endpoint} was reset before a complete answer", kind="reset",
                                       machine=machine, operation=label) from exc
 
-        self._session_answered = True
+        self._session_answered = self.answered = True
         envelope = self._parse(raw, label)
         self._check_relates_to(envelope, message_id, label, required=check_relates_to)
         fault = self._fault_of(envelope)
