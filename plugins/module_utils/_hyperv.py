@@ -132,6 +132,11 @@ _NOT_SUPPORTED = 32770
 # ... and "this namespace or class does not exist here" (Hyper-V not installed or not started).
 _RESOURCE_NOT_FOUND = 2150858752
 _CANNOT_PROCESS_FILTER = 2150858778
+# ERROR_WSMAN_MAX_ENVELOPE_SIZE_EXCEEDED (w:EncodingLimit): the answer would not fit in MaxEnvelopeSize.
+_MAX_ENVELOPE_SIZE_EXCEEDED = 2150858824
+# Items per page when a whole enumeration did not fit: a server that fills a page with MaxElements items whatever
+# their size may manage with fewer.
+_SMALL_PAGE = 8
 _WBEM_E_INVALID_NAMESPACE = 0x8004100E
 _WBEM_E_INVALID_CLASS = 0x80041010
 
@@ -214,17 +219,78 @@ def read_vms(cim):
     return host_name, vms
 
 
-def read_components(cim, *, with_items=True):
+def _component_vm_id(row):
+    return (row["SystemName"] or "").strip("{}").upper()
+
+
+def _setting_vm_id(row):
+    return first_guid(row["InstanceID"])
+
+
+def read_components(cim, *, with_items=True, where=None, max_elements=None):
     """Msvm_KvpExchangeComponent rows by VM ID (one enumeration). Without items only the status is read."""
     properties = None if with_items else ["SystemName", "OperationalStatus"]
-    return _by_vm_id(cim.query(KVP_COMPONENT, properties=properties), lambda row: (row["SystemName"] or "").strip("{}").upper())
+    return _by_vm_id(cim.query(KVP_COMPONENT, where, properties=properties, max_elements=max_elements), _component_vm_id)
 
 
-def read_settings(cim, *, with_items=True):
+def read_settings(cim, *, with_items=True, where=None, max_elements=None):
     """The active Msvm_KvpExchangeComponentSettingData rows by VM ID (one enumeration): the VM ID is the GUID that
     opens the InstanceID (``Microsoft:<VM ID>\\...``); settings of checkpoints carry other GUIDs and match no VM."""
     properties = None if with_items else ["InstanceID", "EnabledState"]
-    return _by_vm_id(cim.query(KVP_SETTING, properties=properties), lambda row: first_guid(row["InstanceID"]))
+    return _by_vm_id(cim.query(KVP_SETTING, where, properties=properties, max_elements=max_elements), _setting_vm_id)
+
+
+def _too_large(error):
+    return isinstance(error, WsmanFaultError) and (
+        error.code == _MAX_ENVELOPE_SIZE_EXCEEDED or (error.fault_subcode or "").rpartition(":")[2] == "EncodingLimit")
+
+
+def _read_isolating(cim, reader, vms, where_of):
+    """``reader``'s rows by VM ID, keeping one VM whose data is too large for an answer (w:EncodingLimit) from
+    hiding the others: the whole class in one enumeration; if that does not fit, in small pages; if that does not
+    either, one enumeration per VM of ``vms``. Returns (rows by VM ID, {VM ID: the error} for the VMs left out)."""
+    for max_elements in (None, _SMALL_PAGE):
+        try:
+            return reader(cim, max_elements=max_elements), {}
+        except WsmanFaultError as error:
+            if not _too_large(error):
+                raise
+    rows, too_large = {}, {}
+    for vm in vms:
+        try:
+            rows.update(reader(cim, where=where_of(vm["id"]), max_elements=1))
+        except WsmanFaultError as error:
+            if not _too_large(error):
+                raise
+            too_large[vm["id"]] = error
+    return rows, too_large
+
+
+def _too_large_issue(source, error):
+    return dict(source=source, name=None, code="too_large",
+                message=f"the VM's {source} items do not fit in one answer of the host ({error.message}) and were left out; "
+                        "the other VMs were read")
+
+
+def read_host_kvp(cim, wanted=None):
+    """Every VM of the host (or those ``wanted`` names by name or ID) with its KVP items, in three enumerations.
+    A VM whose items are too large for any answer is listed with an issue ``too_large`` and without those items;
+    finding it costs one enumeration per VM. Returns ``{host_name, vms, missing_vms}``."""
+    host_name, vms = read_vms(cim)
+    selected, missing = select_vms(vms, wanted)
+    components, large_components = _read_isolating(cim, read_components, selected,
+                                                   lambda vm_id: f"SystemName = {wql_string(vm_id)}")
+    settings, large_settings = _read_isolating(cim, read_settings, selected,
+                                               lambda vm_id: f"InstanceID LIKE {wql_string('Microsoft:' + vm_id + '%')}")
+    listed = []
+    for vm in selected:
+        entry = vm_kvp(vm, components.get(vm["id"]), settings.get(vm["id"]))
+        if vm["id"] in large_components:
+            entry["issues"].append(_too_large_issue("guest", large_components[vm["id"]]))
+        if vm["id"] in large_settings:
+            entry["issues"].append(_too_large_issue("host", large_settings[vm["id"]]))
+        listed.append(entry)
+    return dict(host_name=host_name, vms=listed, missing_vms=missing)
 
 
 def _by_vm_id(rows, vm_id_of):
@@ -257,17 +323,6 @@ def vm_kvp(vm, component, setting):
         intrinsic_facts=facts,
         issues=issues + guest_issues + host_issues + host_only_issues + fact_issues,
     )
-
-
-def read_host_kvp(cim, wanted=None):
-    """Every VM of the host (or those ``wanted`` names by name or ID) with its KVP items, in three enumerations.
-    Returns ``{host_name, vms, missing_vms}``."""
-    host_name, vms = read_vms(cim)
-    components = read_components(cim)
-    settings = read_settings(cim)
-    selected, missing = select_vms(vms, wanted)
-    return dict(host_name=host_name, vms=[vm_kvp(vm, components.get(vm["id"]), settings.get(vm["id"])) for vm in selected],
-                missing_vms=missing)
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -264,7 +264,8 @@ issues:
           V(value_truncated) (value cut to 1024 characters), V(too_many_items), V(unexpected_source),
           V(control_characters), V(template_syntax) (item kept), V(invalid_address), V(not_a_string), V(unreadable)
           (a registry value or key whose answer could not be parsed, for example because it holds characters XML
-          cannot carry; left out).
+          cannot carry; left out), V(too_large) (the VM's guest-written or host-pushed items do not fit in any answer
+          of the host, a C(w:EncodingLimit) fault; those items are left out and every other VM is read).
       type: str
     message:
       description: What was found and what was done about it.

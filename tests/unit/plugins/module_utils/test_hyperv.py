@@ -81,6 +81,7 @@ class FakeHost:
         self.failing_jobs = {}      # method or (method, VM ID) -> (error code, description)
         self.refused = {}           # method -> ReturnValue
         self.lost_answers = {}      # method -> whether the call is carried out before its answer is lost
+        self.oversized = set()      # VM IDs whose KVP data does not fit in any answer (w:EncodingLimit)
         self.registry = {path: {} for path in KVP_KEYS.values()}
         self.unparsable = set()     # registry keys or value names whose answer is not XML
         self.jobs = {}
@@ -110,10 +111,19 @@ class FakeHost:
 
     # -- CimClient ----------------------------------------------------------------------------------------------------
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.calls.append(("query", cim_class.name))
         if cim_class.namespace == "root/virtualization/v2" and not (self.hyperv and self.namespace_answers):
             raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/virtualization/v2 does not exist.")
+        if cim_class.name in ("Msvm_KvpExchangeComponent", "Msvm_KvpExchangeComponentSettingData") and self.oversized:
+            rows = self.components if cim_class.name == "Msvm_KvpExchangeComponent" else self.settings
+            if where is not None:
+                vm_id = where.split("'")[1].replace("Microsoft:", "").rstrip("%")
+                rows = [row for row in rows if vm_id in (row.get("SystemName") or row.get("InstanceID"))]
+            if any(vm_id in (row.get("SystemName") or row.get("InstanceID")) for row in rows for vm_id in self.oversized):
+                raise WsmanFaultError(code=2150858824, wmi_code=None, fault_subcode="w:EncodingLimit",
+                                      reason="The computed response packet size (1049000) exceeds the maximum envelope size that is allowed (512000).")
+            return [{prop.name: copy.deepcopy(row.get(prop.name)) for prop in cim_class.properties} for row in rows]
         tables = {
             "Msvm_ComputerSystem": self.systems, "Msvm_KvpExchangeComponent": self.components,
             "Msvm_KvpExchangeComponentSettingData": self.settings,
@@ -257,6 +267,19 @@ def test_kvp_info_reads_every_vm_in_three_enumerations(host):
     assert web["issues"] == []
     assert db["data_exchange"]["enabled"] is False and db["data_exchange"]["status"] == "Disabled"
     assert old["state"] == "off" and old["guest_items"] == {} and old["data_exchange"]["status"] is None
+
+
+def test_one_vm_too_large_for_any_answer_is_flagged_and_the_others_are_read(host):
+    host.oversized.add(VM_WEB)
+    result = kvp_info_task(host, params_for(KVP_INFO_SPEC), False, False)
+    by_name = {vm["name"]: vm for vm in result["vms"]}
+    assert set(by_name) == {"web01", "db01", "old01"}
+    assert by_name["db01"]["host_items"] == {"HyperVAvma.Owner": "dba"} and by_name["db01"]["issues"] == []
+    assert [(issue["source"], issue["code"]) for issue in by_name["web01"]["issues"]] == [("guest", "too_large"), ("host", "too_large")]
+    assert by_name["web01"]["guest_items"] == {} and "w:EncodingLimit" in by_name["web01"]["issues"][0]["message"]
+    # Whole class, small pages, then one VM at a time (three VMs), for each of the two classes.
+    assert host.count("query", "Msvm_KvpExchangeComponent") == 5 and host.count("query", "Msvm_KvpExchangeComponentSettingData") == 5
+    assert "1 VMs" in result["warnings"][0]
 
 
 def test_request_count_does_not_grow_with_the_vms():
