@@ -59,6 +59,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._kvp import (
     change_in_place,
     change_record,
     collect_items,
+    mask_item_values,
     diff_values,
     first_guid,
     integration_status,
@@ -387,7 +388,24 @@ KVP_INFO_SPEC = dict(
     scope=dict(type="str", choices=["host", "guest"], default="host"),
     vms=dict(type="list", elements="str"),
     query=dict(type="str"),
+    mask_values=dict(type="list", elements="str", default=[]),
 )
+
+_ITEM_MAPS = ("intrinsic_items", "guest_items", "host_items", "host_only_items")
+
+
+def _masked(document, patterns):
+    """The kvp_info document with the values of items named by ``patterns`` (names or fnmatch patterns, in any
+    case) replaced by MASK, wherever they appear."""
+    if not patterns:
+        return document
+    masked = name_matcher(patterns, patterns)
+    if "guest_registry" in document:
+        document["guest_registry"] = {key: mask_item_values(values, masked) for key, values in document["guest_registry"].items()}
+    for vm in document.get("vms", []):
+        for key in _ITEM_MAPS:
+            vm[key] = mask_item_values(vm[key], masked)
+    return document
 
 
 def compile_query(expression):
@@ -426,6 +444,7 @@ def kvp_info_task(cim, params, check_mode, diff):
                                   sum(1 for vm in document["vms"] if vm["issues"]))
         if document["missing_vms"]:
             warnings.append("no VM of this host is named or has the ID: " + ", ".join(document["missing_vms"]))
+    document = _masked(document, params.get("mask_values"))
     result = dict(changed=False)
     if query is None:
         result.update(document)

@@ -334,6 +334,14 @@ def name_matcher(names: Iterable[str] = (), patterns: Iterable[str] = ()) -> Cal
     return lambda name: name.casefold() in exact or any(fnmatch.fnmatchcase(name.casefold(), pattern) for pattern in globs)
 
 
+MASK = "********"
+
+
+def mask_item_values(items: Mapping[str, str], masked: Callable[[str], bool]) -> dict[str, str]:
+    """``items`` with the value of every item whose name is ``masked`` replaced by MASK."""
+    return {name: MASK if masked(name) else value for name, value in items.items()}
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Planning kvp_item
 

@@ -88,6 +88,9 @@ options:
     description:
       - "Names or glob patterns of items whose values are never shown in the diff; V((hidden: sensitive)) is shown
         instead. Values given in O(items) are not returned otherwise."
+      - This hides values from this task's output only. The items are stored in clear on the host and in the guest,
+        readable by anyone with access to either, and a later M(hyperv.avma.kvp_info) shows them unless its
+        O(hyperv.avma.kvp_info#module:mask_values) names them.
     type: list
     elements: str
     default: []

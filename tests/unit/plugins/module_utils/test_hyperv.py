@@ -282,6 +282,23 @@ def test_one_vm_too_large_for_any_answer_is_flagged_and_the_others_are_read(host
     assert "1 VMs" in result["warnings"][0]
 
 
+def test_mask_values_hides_values_by_name_or_pattern_in_every_source(host):
+    result = kvp_info_task(host, params_for(KVP_INFO_SPEC, mask_values=["hypervavma.*", "approle", "OSVersion"]), False, False)
+    web = next(vm for vm in result["vms"] if vm["name"] == "web01")
+    assert web["host_items"] == {"HyperVAvma.Owner": "********", "Keep": "1"}
+    assert web["guest_items"] == {"AppRole": "********"}
+    assert web["intrinsic_items"]["OSVersion"] == "********" and web["intrinsic_items"]["OSEditionId"] == "8"
+    query = kvp_info_task(host, params_for(KVP_INFO_SPEC, mask_values=["HyperVAvma.Owner"], query="vms[].host_items"), False, False)
+    assert {"HyperVAvma.Owner": "********"} in query["query_result"]
+
+
+def test_mask_values_in_the_guest_registry():
+    guest = FakeHost()
+    guest.registry[KVP_KEYS["external"]] = {"EnrollmentToken": (REG_SZ, "Tok-1"), "Role": (REG_SZ, "web")}
+    result = kvp_info_task(guest, params_for(KVP_INFO_SPEC, scope="guest", mask_values=["enrollmenttoken"]), False, False)
+    assert result["guest_registry"]["external"] == {"EnrollmentToken": "********", "Role": "web"}
+
+
 def test_request_count_does_not_grow_with_the_vms():
     small, large = FakeHost(), FakeHost()
     for index in range(10):
