@@ -101,10 +101,25 @@ options:
     type: str
   winrm_retries:
     description:
-      - How many times a request that failed for a transient reason (connection reset or refused before an answer,
-        HTTP 503, operation timeout of a read) is retried, with backoff. Method calls that change state are never
-        retried. Defaults to V(3).
+      - How many times a failed request is tried again, with exponential backoff from 1 second (capped at 30).
+      - Reads (Identify, Get, Enumerate, and the method calls that change nothing, such as the registry reads of
+        C(StdRegProv)) are retried after a connection refused, reset or dropped, a read timeout, HTTP 503 and an
+        operation timeout fault. An enumeration whose Pull answer was lost, or whose context expired on the server,
+        starts again from the beginning.
+      - Method calls that change state are retried only when they certainly were not carried out (connection refused,
+        HTTP 503); after a lost answer the module reads the state again to find out what happened, and never repeats
+        the write blindly.
+      - After any connection-level failure the retry opens a new connection and authenticates it again (a new NTLM,
+        Kerberos or CredSSP security context).
+      - V(0) disables retries. Defaults to V(3).
     type: int
+  winrm_retry_max_sec:
+    description:
+      - Upper bound, in seconds, of the time spent retrying one request: no retry starts once the time spent since the
+        first attempt plus the backoff before the retry exceeds it. It also bounds how long an enumeration keeps
+        restarting.
+      - Defaults to V(120).
+    type: float
   winrm_allow_basic_over_http:
     description:
       - Allow O(winrm_transport=basic) over plain HTTP, which sends the password in clear text. Defaults to V(false).

@@ -239,14 +239,24 @@ options:
         key: winrm_proxy
   winrm_retries:
     description:
-      - How many times a request that failed for a transient reason (connection reset or refused before an answer,
-        HTTP 503, operation timeout) is retried, with backoff. Defaults to V(3).
+      - How many times a failed read is retried, with backoff (connection refused, reset or dropped, read timeout,
+        HTTP 503, operation timeout; an enumeration whose answer was lost or whose context expired starts again).
+        Each retry after a connection-level failure opens and authenticates a new connection. Defaults to V(3).
     type: int
     env:
       - name: HYPERV_AVMA_WINRM_RETRIES
     ini:
       - section: hyperv_avma_kvp
         key: winrm_retries
+  winrm_retry_max_sec:
+    description:
+      - Upper bound, in seconds, of the time spent on one request and its retries. Defaults to V(120).
+    type: float
+    env:
+      - name: HYPERV_AVMA_WINRM_RETRY_MAX_SEC
+    ini:
+      - section: hyperv_avma_kvp
+        key: winrm_retry_max_sec
   winrm_allow_basic_over_http:
     description:
       - Allow O(winrm_transport=basic) over plain HTTP, which sends the password in clear text. Defaults to V(false).

@@ -618,6 +618,11 @@ class CimClient:
         return self._wsman.request_count
 
     @property
+    def answered(self) -> bool:
+        """Whether the machine answered any request of this client (a refused login aside)."""
+        return self._wsman.answered
+
+    @property
     def display_name(self) -> str:
         """The machine as errors name it: ``label (host:port)``."""
         return self._wsman.display_name
@@ -634,11 +639,12 @@ class CimClient:
             raise
 
     def query(self, cim_class: CimClass, where: str | None = None, *, properties: str | Sequence[str] | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
+              limit: int | None = None, max_elements: int | None = None) -> list[dict[str, Any]]:
         """``SELECT <properties> FROM <class> [WHERE <where>]`` in the class's namespace, typed by the schema.
 
         ``properties``: None = the schema's properties (``*`` when it has none), ``"*"``, or a list of names.
-        ``where`` is WQL as given: build its literals with wql_string(). Raises the errors of WsmanClient.enumerate.
+        ``where`` is WQL as given: build its literals with wql_string(). ``max_elements`` asks for pages of at most
+        that many instances. Raises the errors of WsmanClient.enumerate.
         """
         label = f"Enumerate {cim_class.name}"
         if properties is None:
@@ -648,7 +654,8 @@ class CimClient:
         else:
             select = ",".join(self._in_context(label, _identifier, name, "property name") for name in properties)
         wql = f"SELECT {select} FROM {cim_class.name}" + (f" WHERE {where}" if where else "")
-        items = self._wsman.enumerate(resource_uri(cim_class.namespace, "*"), wql=wql, limit=limit)
+        page = {} if max_elements is None else {"max_elements": max_elements}
+        items = self._wsman.enumerate(resource_uri(cim_class.namespace, "*"), wql=wql, limit=limit, **page)
         return [self._in_context(label, decode_instance, item, cim_class) for item in items]
 
     def get(self, cim_class: CimClass, selectors: dict[str, Any]) -> dict[str, Any]:

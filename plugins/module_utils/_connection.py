@@ -38,6 +38,7 @@ WINRM_ARGUMENT_SPEC = dict(
     winrm_credssp_disable_tlsv1_2=dict(type="bool"),
     winrm_proxy=dict(type="str"),
     winrm_retries=dict(type="int"),
+    winrm_retry_max_sec=dict(type="float"),
     winrm_allow_basic_over_http=dict(type="bool"),
 )
 
@@ -48,6 +49,7 @@ DEFAULTS = dict(
     message_encryption="auto",
     operation_timeout_sec=20,
     retries=3,
+    retry_max_sec=120.0,
     allow_basic_over_http=False,
 )
 
@@ -109,6 +111,7 @@ def build_settings(explicit, inherited=None, label=None):
         credssp_disable_tlsv1_2=bool(merged.get("credssp_disable_tlsv1_2")),
         proxy=merged.get("proxy"),
         retries=merged["retries"],
+        retry_max_sec=float(merged["retry_max_sec"]),
         label=label,
     )
 

@@ -169,3 +169,18 @@ def answer_lost(error: BaseException) -> bool:
     if isinstance(error, WinrmOperationTimeoutError):
         return error.code is None
     return isinstance(error, WinrmTransportError) and error.kind == "reset"
+
+
+# WinrmTransportError kinds that mean no HTTP answer came at all.
+_NO_ANSWER_KINDS = ("refused", "connect_timeout", "unreachable", "tls", "reset")
+
+
+def connection_failure(error: BaseException) -> bool:
+    """True for a failure at the connection level: refused, connect timeout, unreachable, TLS or authentication
+    handshake failure, reset, or no HTTP answer within the read timeout. When the machine has answered nothing else
+    in the task, such a host is UNREACHABLE for Ansible; anything the machine answered is a task failure."""
+    if isinstance(error, WinrmAuthenticationError):
+        return True
+    if isinstance(error, WinrmOperationTimeoutError):
+        return error.code is None
+    return isinstance(error, WinrmTransportError) and error.kind in _NO_ANSWER_KINDS

@@ -35,6 +35,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     CimMethodError,
     WsmanFaultError,
     WsmanProtocolError,
+    answer_lost,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_licensing import read_keyed_products, read_operating_system
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import HKLM, KVP_KEYS, REG_EXPAND_SZ, REG_SZ, delete_value, enum_values
@@ -55,8 +56,10 @@ from ansible_collections.hyperv.avma.plugins.module_utils._kvp import (
     ambiguous_names,
     batches,
     bound_values,
+    change_in_place,
     change_record,
     collect_items,
+    mask_item_values,
     diff_values,
     first_guid,
     integration_status,
@@ -130,6 +133,11 @@ _NOT_SUPPORTED = 32770
 # ... and "this namespace or class does not exist here" (Hyper-V not installed or not started).
 _RESOURCE_NOT_FOUND = 2150858752
 _CANNOT_PROCESS_FILTER = 2150858778
+# ERROR_WSMAN_MAX_ENVELOPE_SIZE_EXCEEDED (w:EncodingLimit): the answer would not fit in MaxEnvelopeSize.
+_MAX_ENVELOPE_SIZE_EXCEEDED = 2150858824
+# Items per page when a whole enumeration did not fit: a server that fills a page with MaxElements items whatever
+# their size may manage with fewer.
+_SMALL_PAGE = 8
 _WBEM_E_INVALID_NAMESPACE = 0x8004100E
 _WBEM_E_INVALID_CLASS = 0x80041010
 
@@ -212,17 +220,78 @@ def read_vms(cim):
     return host_name, vms
 
 
-def read_components(cim, *, with_items=True):
+def _component_vm_id(row):
+    return (row["SystemName"] or "").strip("{}").upper()
+
+
+def _setting_vm_id(row):
+    return first_guid(row["InstanceID"])
+
+
+def read_components(cim, *, with_items=True, where=None, max_elements=None):
     """Msvm_KvpExchangeComponent rows by VM ID (one enumeration). Without items only the status is read."""
     properties = None if with_items else ["SystemName", "OperationalStatus"]
-    return _by_vm_id(cim.query(KVP_COMPONENT, properties=properties), lambda row: (row["SystemName"] or "").strip("{}").upper())
+    return _by_vm_id(cim.query(KVP_COMPONENT, where, properties=properties, max_elements=max_elements), _component_vm_id)
 
 
-def read_settings(cim, *, with_items=True):
+def read_settings(cim, *, with_items=True, where=None, max_elements=None):
     """The active Msvm_KvpExchangeComponentSettingData rows by VM ID (one enumeration): the VM ID is the GUID that
     opens the InstanceID (``Microsoft:<VM ID>\\...``); settings of checkpoints carry other GUIDs and match no VM."""
     properties = None if with_items else ["InstanceID", "EnabledState"]
-    return _by_vm_id(cim.query(KVP_SETTING, properties=properties), lambda row: first_guid(row["InstanceID"]))
+    return _by_vm_id(cim.query(KVP_SETTING, where, properties=properties, max_elements=max_elements), _setting_vm_id)
+
+
+def _too_large(error):
+    return isinstance(error, WsmanFaultError) and (
+        error.code == _MAX_ENVELOPE_SIZE_EXCEEDED or (error.fault_subcode or "").rpartition(":")[2] == "EncodingLimit")
+
+
+def _read_isolating(cim, reader, vms, where_of):
+    """``reader``'s rows by VM ID, keeping one VM whose data is too large for an answer (w:EncodingLimit) from
+    hiding the others: the whole class in one enumeration; if that does not fit, in small pages; if that does not
+    either, one enumeration per VM of ``vms``. Returns (rows by VM ID, {VM ID: the error} for the VMs left out)."""
+    for max_elements in (None, _SMALL_PAGE):
+        try:
+            return reader(cim, max_elements=max_elements), {}
+        except WsmanFaultError as error:
+            if not _too_large(error):
+                raise
+    rows, too_large = {}, {}
+    for vm in vms:
+        try:
+            rows.update(reader(cim, where=where_of(vm["id"]), max_elements=1))
+        except WsmanFaultError as error:
+            if not _too_large(error):
+                raise
+            too_large[vm["id"]] = error
+    return rows, too_large
+
+
+def _too_large_issue(source, error):
+    return dict(source=source, name=None, code="too_large",
+                message=f"the VM's {source} items do not fit in one answer of the host ({error.message}) and were left out; "
+                        "the other VMs were read")
+
+
+def read_host_kvp(cim, wanted=None):
+    """Every VM of the host (or those ``wanted`` names by name or ID) with its KVP items, in three enumerations.
+    A VM whose items are too large for any answer is listed with an issue ``too_large`` and without those items;
+    finding it costs one enumeration per VM. Returns ``{host_name, vms, missing_vms}``."""
+    host_name, vms = read_vms(cim)
+    selected, missing = select_vms(vms, wanted)
+    components, large_components = _read_isolating(cim, read_components, selected,
+                                                   lambda vm_id: f"SystemName = {wql_string(vm_id)}")
+    settings, large_settings = _read_isolating(cim, read_settings, selected,
+                                               lambda vm_id: f"InstanceID LIKE {wql_string('Microsoft:' + vm_id + '%')}")
+    listed = []
+    for vm in selected:
+        entry = vm_kvp(vm, components.get(vm["id"]), settings.get(vm["id"]))
+        if vm["id"] in large_components:
+            entry["issues"].append(_too_large_issue("guest", large_components[vm["id"]]))
+        if vm["id"] in large_settings:
+            entry["issues"].append(_too_large_issue("host", large_settings[vm["id"]]))
+        listed.append(entry)
+    return dict(host_name=host_name, vms=listed, missing_vms=missing)
 
 
 def _by_vm_id(rows, vm_id_of):
@@ -255,17 +324,6 @@ def vm_kvp(vm, component, setting):
         intrinsic_facts=facts,
         issues=issues + guest_issues + host_issues + host_only_issues + fact_issues,
     )
-
-
-def read_host_kvp(cim, wanted=None):
-    """Every VM of the host (or those ``wanted`` names by name or ID) with its KVP items, in three enumerations.
-    Returns ``{host_name, vms, missing_vms}``."""
-    host_name, vms = read_vms(cim)
-    components = read_components(cim)
-    settings = read_settings(cim)
-    selected, missing = select_vms(vms, wanted)
-    return dict(host_name=host_name, vms=[vm_kvp(vm, components.get(vm["id"]), settings.get(vm["id"])) for vm in selected],
-                missing_vms=missing)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -330,7 +388,24 @@ KVP_INFO_SPEC = dict(
     scope=dict(type="str", choices=["host", "guest"], default="host"),
     vms=dict(type="list", elements="str"),
     query=dict(type="str"),
+    mask_values=dict(type="list", elements="str", default=[]),
 )
+
+_ITEM_MAPS = ("intrinsic_items", "guest_items", "host_items", "host_only_items")
+
+
+def _masked(document, patterns):
+    """The kvp_info document with the values of items named by ``patterns`` (names or fnmatch patterns, in any
+    case) replaced by MASK, wherever they appear."""
+    if not patterns:
+        return document
+    masked = name_matcher(patterns, patterns)
+    if "guest_registry" in document:
+        document["guest_registry"] = {key: mask_item_values(values, masked) for key, values in document["guest_registry"].items()}
+    for vm in document.get("vms", []):
+        for key in _ITEM_MAPS:
+            vm[key] = mask_item_values(vm[key], masked)
+    return document
 
 
 def compile_query(expression):
@@ -369,6 +444,7 @@ def kvp_info_task(cim, params, check_mode, diff):
                                   sum(1 for vm in document["vms"] if vm["issues"]))
         if document["missing_vms"]:
             warnings.append("no VM of this host is named or has the ID: " + ", ".join(document["missing_vms"]))
+    document = _masked(document, params.get("mask_values"))
     result = dict(changed=False)
     if query is None:
         result.update(document)
@@ -420,14 +496,54 @@ def run_vm_method(cim, service, vm, method, params, params_options):
 _KVP_METHODS = {"add": "AddKvpItems", "modify": "ModifyKvpItems", "remove": "RemoveKvpItems"}
 
 
-def _apply_host_changes(cim, service, vm, changes, params, applied):
-    """Send one VM's changes, removals first, at most 128 items per call; each change sent is appended to
-    ``applied`` as (vm, change)."""
+class LostAnswerError(AvmaError):
+    """A write whose answer never arrived, and reading the state again did not show it done: it may still be applied
+    (a host finishes its job whatever happened to the connection)."""
+
+
+def lost_answer_warning(what, error):
+    return (f"{what}: the answer was lost ({error.message}); the state was read again and shows the change made, "
+            "so it is reported as changed")
+
+
+def lost_answer_failure(what, error, check, *, reread_error=None):
+    """The failure for a write whose answer was lost and that the state read again does not show done."""
+    seen = (f"reading the state again failed too ({reread_error.message})" if reread_error is not None
+            else "the state read again does not show the change")
+    return LostAnswerError(f"{what}: the answer was lost ({error.message}) and {seen}; the write may have been applied "
+                           f"all the same: {check}, or run the task again (it reads the state before it changes anything)",
+                           machine=error.machine, operation=error.operation)
+
+
+def _host_items_now(cim, vm):
+    """The host-pushed items of one VM as the host reports them now (one enumeration)."""
+    setting = read_settings(cim).get(vm["id"])
+    return collect_items(_raw_items(setting["HostExchangeItems"]), SOURCE_HOST)[0] if setting else {}
+
+
+def _apply_host_changes(cim, service, vm, changes, params, applied, warnings):
+    """Send one VM's changes, removals first, at most 128 items per call; each change done is appended to ``applied``
+    as (vm, change). A call whose answer was lost is checked by reading the VM's items again: done, it counts (with a
+    warning); not visible, LostAnswerError."""
     for action in ("remove", "modify", "add"):
         selected = [change for change in changes if change.action == action]
         for batch in batches(selected):
+            method = _KVP_METHODS[action]
             items = [_data_item(change.name, change.after if change.after is not None else change.before) for change in batch]
-            run_vm_method(cim, service, vm, _KVP_METHODS[action], {"TargetSystem": vm_reference(vm["id"]), "DataItems": items}, params)
+            try:
+                run_vm_method(cim, service, vm, method, {"TargetSystem": vm_reference(vm["id"]), "DataItems": items}, params)
+            except AvmaError as error:
+                if not answer_lost(error):
+                    raise
+                what = f"{vm_label(vm)}: {method} of {', '.join(change.name for change in batch)}"
+                check = f"check with hyperv.avma.kvp_info (vms: ['{vm['id']}'])"
+                try:
+                    current = _host_items_now(cim, vm)
+                except AvmaError as reread_error:
+                    raise lost_answer_failure(what, error, check, reread_error=reread_error) from error
+                if not all(change_in_place(change, current) for change in batch):
+                    raise lost_answer_failure(what, error, check) from error
+                warnings.append(lost_answer_warning(what, error))
             applied.extend((vm, change) for change in batch)
 
 
@@ -489,8 +605,8 @@ def _plan(current, params):
     return plan_absent(current, name_matcher(names, params["patterns"]))
 
 
-def _item_result(changes, params, *, failure=None):
-    """The result of kvp_item for ``changes`` ([(vm or None, ItemChange)]: planned, or sent before ``failure``)."""
+def _item_result(changes, params, *, failure=None, warnings=()):
+    """The result of kvp_item for ``changes`` ([(vm or None, ItemChange)]: planned, or done before ``failure``)."""
     sensitive = name_matcher(params["sensitive"], params["sensitive"])
     records = []
     before, after = {}, {}
@@ -507,6 +623,8 @@ def _item_result(changes, params, *, failure=None):
             before.setdefault(vm["name"], {}).update(change_before)
             after.setdefault(vm["name"], {}).update(change_after)
     result = dict(changed=bool(records), changes=records, diff=dict(before=before, after=after))
+    if warnings:
+        result["warnings"] = list(warnings)
     if failure is not None:
         result.update(failed=True, msg=str(failure))
     return result
@@ -528,16 +646,17 @@ def _host_item_task(cim, params, check_mode):
         return _item_result(planned, params)
     service = management_service(cim)
     applied = []
+    warnings = []
     for vm in selected:
         changes = [change for owner, change in planned if owner is vm]
         if not changes:
             continue
         try:
-            _apply_host_changes(cim, service, vm, changes, params, applied)
+            _apply_host_changes(cim, service, vm, changes, params, applied, warnings)
         except AvmaError as error:
-            # What was sent before stays done: report it with the failure.
-            return _item_result(applied, params, failure=error)
-    return _item_result(planned, params)
+            # What was done before stays done: report it with the failure.
+            return _item_result(applied, params, failure=error, warnings=warnings)
+    return _item_result(applied, params, warnings=warnings)
 
 
 def _guest_item_task(cim, params, check_mode):
@@ -559,16 +678,36 @@ def _guest_item_task(cim, params, check_mode):
     if check_mode:
         return _item_result(planned, params)
     applied = []
+    warnings = []
     for vm, change in planned:
         try:
-            if change.action == "remove":
-                delete_value(cim, key_path, change.name, hive=HKLM)
-            else:
-                set_string_value(cim, key_path, change.name, change.after, hive=HKLM)
+            _write_guest_value(cim, key_path, change, warnings)
         except AvmaError as error:
-            return _item_result(applied, params, failure=error)
+            return _item_result(applied, params, failure=error, warnings=warnings)
         applied.append((vm, change))
-    return _item_result(planned, params)
+    return _item_result(applied, params, warnings=warnings)
+
+
+def _write_guest_value(cim, key_path, change, warnings):
+    """Set or delete one guest registry value; a call whose answer was lost is checked by reading the value again."""
+    method = "DeleteValue" if change.action == "remove" else "SetStringValue"
+    try:
+        if change.action == "remove":
+            delete_value(cim, key_path, change.name, hive=HKLM)
+        else:
+            set_string_value(cim, key_path, change.name, change.after, hive=HKLM)
+    except AvmaError as error:
+        if not answer_lost(error):
+            raise
+        what = f"StdRegProv.{method} of {change.name}"
+        check = f"check with hyperv.avma.kvp_info (scope: guest) or the registry key HKLM\\{key_path}"
+        try:
+            value = get_string_value(cim, key_path, change.name, hive=HKLM)
+        except AvmaError as reread_error:
+            raise lost_answer_failure(what, error, check, reread_error=reread_error) from error
+        if not change_in_place(change, {} if value is None else {change.name: value[:MAX_VALUE_CHARS]}):
+            raise lost_answer_failure(what, error, check) from error
+        warnings.append(lost_answer_warning(what, error))
 
 
 @names_the_machine
@@ -637,6 +776,7 @@ def integration_service_task(cim, params, check_mode, diff):
         report.append(dict(name=vm["name"], id=vm["id"], enabled_before=before, enabled=before, changed=before is not enabled, vm=vm, setting=setting))
     pending = [entry for entry in report if entry["changed"]]
     failure = None
+    warnings = []
     if check_mode:
         for entry in pending:
             entry["enabled"] = enabled
@@ -645,7 +785,12 @@ def integration_service_task(cim, params, check_mode, diff):
         methods = DATA_EXCHANGE_METHODS
         for position, entry in enumerate(pending):
             try:
-                methods = set_data_exchange(cim, service, entry["vm"], entry["setting"], enabled, params, methods)
+                try:
+                    methods = set_data_exchange(cim, service, entry["vm"], entry["setting"], enabled, params, methods)
+                except AvmaError as error:
+                    if not answer_lost(error):
+                        raise
+                    _verify_data_exchange(cim, entry["vm"], enabled, error, warnings)
             except AvmaError as error:
                 failure = error
                 for unchanged in pending[position:]:
@@ -659,11 +804,27 @@ def integration_service_task(cim, params, check_mode, diff):
         diff=dict(before={entry["name"]: _state_word(entry["enabled_before"]) for entry in changed},
                   after={entry["name"]: _state_word(entry["enabled"]) for entry in changed}),
     )
+    if warnings:
+        result["warnings"] = warnings
     if failure is not None:
         result.update(failed=True, msg=str(failure))
     if not diff:
         del result["diff"]
     return result
+
+
+def _verify_data_exchange(cim, vm, enabled, error, warnings):
+    """After the switch's answer was lost: read the VM's Data Exchange setting again; switched, warn, else raise
+    LostAnswerError."""
+    what = f"{vm_label(vm)}: switching Data Exchange {_state_word(enabled)}"
+    check = f"check with hyperv.avma.kvp_info (vms: ['{vm['id']}'], data_exchange in the result)"
+    try:
+        setting = read_settings(cim, with_items=False).get(vm["id"])
+    except AvmaError as reread_error:
+        raise lost_answer_failure(what, error, check, reread_error=reread_error) from error
+    if setting is None or setting_enabled(setting["EnabledState"]) is not enabled:
+        raise lost_answer_failure(what, error, check) from error
+    warnings.append(lost_answer_warning(what, error))
 
 
 def _state_word(enabled):

@@ -334,6 +334,14 @@ def name_matcher(names: Iterable[str] = (), patterns: Iterable[str] = ()) -> Cal
     return lambda name: name.casefold() in exact or any(fnmatch.fnmatchcase(name.casefold(), pattern) for pattern in globs)
 
 
+MASK = "********"
+
+
+def mask_item_values(items: Mapping[str, str], masked: Callable[[str], bool]) -> dict[str, str]:
+    """``items`` with the value of every item whose name is ``masked`` replaced by MASK."""
+    return {name: MASK if masked(name) else value for name, value in items.items()}
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Planning kvp_item
 
@@ -374,6 +382,15 @@ def plan_present(current: Mapping[str, str], wanted: Mapping[str, str]) -> list[
 def plan_absent(current: Mapping[str, str], matches: Callable[[str], bool]) -> list[ItemChange]:
     """Remove every current item whose name ``matches``, in the current order."""
     return [ItemChange("remove", name, value, None) for name, value in current.items() if matches(name)]
+
+
+def change_in_place(change: ItemChange, current: Mapping[str, str]) -> bool:
+    """Whether ``current`` (name -> value, as read again) shows ``change`` done: a removed item is gone, an added or
+    modified one has its new value. Names match in any case, as in the plans."""
+    found = {name.casefold(): value for name, value in current.items()}.get(change.name.casefold())
+    if change.action == "remove":
+        return found is None
+    return found == change.after
 
 
 def batches(changes: list[ItemChange], size: int = MAX_ITEMS_PER_CALL) -> list[list[ItemChange]]:

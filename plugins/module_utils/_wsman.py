@@ -11,6 +11,7 @@ from __future__ import annotations
 # WsmanClient._request(), which builds the header, sends, checks RelatesTo, turns faults and pywinrm/requests
 # exceptions into the typed errors of _errors.py, and retries transient failures of idempotent verbs.
 
+import http.client
 import re
 import time
 import traceback
@@ -40,6 +41,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._xml import (
 
 try:
     import requests
+    from urllib3.exceptions import ProtocolError as urllib3_ProtocolError
     from winrm.exceptions import (
         AuthenticationError,
         WinRMError,
@@ -108,13 +110,37 @@ _UNSENT = "unsent"                    # connection refused / connect timeout: th
 _NO_RESPONSE = "no_response"          # reset or read timeout: the server may have acted on the request
 _BUSY = "busy"                        # HTTP 503: the server refused to process it
 _OPERATION_TIMEOUT = "operation_timeout"  # w:TimedOut fault: the server says it finished nothing in time
+_STALE_SESSION = "stale_session"      # HTTP 400/401 on a session that was authenticated: its connection was replaced
+                                      # (idle keep-alive closed) and the server refused the request unprocessed
 
-_IDEMPOTENT_RETRY = frozenset({_UNSENT, _NO_RESPONSE, _BUSY, _OPERATION_TIMEOUT})
-# A Pull whose answer was lost may have moved the enumeration on: repeating it would skip those items silently.
-# A TimedOut fault keeps the context valid (DSP0226 Pull), so that one is safe to repeat.
-_PULL_RETRY = frozenset({_UNSENT, _BUSY, _OPERATION_TIMEOUT})
-# Invoke changes state and is never repeated.
-_NO_RETRY: frozenset[str] = frozenset()
+# Reads (Identify, Get, Enumerate, Release and read-only methods) change nothing: repeat them whatever happened.
+_READ_RETRY = frozenset({_UNSENT, _NO_RESPONSE, _BUSY, _OPERATION_TIMEOUT, _STALE_SESSION})
+# A Pull whose answer was lost may have moved the enumeration on: it is not repeated, the enumeration is restarted
+# from the start instead (see enumerate). A TimedOut fault keeps the context valid (DSP0226 Pull): that one is repeated.
+_PULL_RETRY = frozenset({_UNSENT, _BUSY, _OPERATION_TIMEOUT, _STALE_SESSION})
+# A write is repeated only when it certainly was not carried out: never sent, or refused with 503. After a reset or a
+# read timeout it may have been applied; the caller must read the state again (see _errors.answer_lost).
+_WRITE_RETRY = frozenset({_UNSENT, _BUSY, _STALE_SESSION})
+
+# The methods the collection invokes that change nothing, as "<Class>.<Method>": retried like reads. Every other
+# method is a write.
+READ_ONLY_METHODS = frozenset({
+    "StdRegProv.CheckAccess",
+    "StdRegProv.EnumKey",
+    "StdRegProv.EnumValues",
+    "StdRegProv.GetBinaryValue",
+    "StdRegProv.GetDWORDValue",
+    "StdRegProv.GetExpandedStringValue",
+    "StdRegProv.GetMultiStringValue",
+    "StdRegProv.GetQWORDValue",
+    "StdRegProv.GetStringValue",
+})
+
+# MS-WSMV ERROR_WSMAN_INVALID_ENUMERATION_CONTEXT (0x8033801B): the context expired, was released or is unknown.
+FAULT_CODE_INVALID_ENUMERATION_CONTEXT = 2150858779
+# Failures after which a connection cannot be trusted to carry the next request: the transport (HTTP session and
+# its NTLM/Kerberos/CredSSP security context) is rebuilt before the retry.
+_CONNECTION_KINDS = frozenset({"refused", "connect_timeout", "reset", "unreachable", "tls"})
 
 
 @dataclass(frozen=True)
@@ -142,6 +168,7 @@ class WinrmSettings:
     locale: str = "en-US"
     retries: int = 3
     retry_backoff_sec: float = 1.0
+    retry_max_sec: float = 120.0
     max_envelope_size: int = 512000
     label: str | None = None
 
@@ -168,8 +195,8 @@ class WinrmSettings:
         if self.read_timeout_sec <= self.operation_timeout_sec:
             problems.append(f"read_timeout_sec ({self.read_timeout_sec}) must be greater than operation_timeout_sec "
                             f"({self.operation_timeout_sec}) so that the server can answer with a timeout fault first")
-        if self.retries < 0 or self.retry_backoff_sec < 0:
-            problems.append("retries and retry_backoff_sec must not be negative")
+        if self.retries < 0 or self.retry_backoff_sec < 0 or self.retry_max_sec < 0:
+            problems.append("retries, retry_backoff_sec and retry_max_sec must not be negative")
         if self.max_envelope_size < 8192:
             problems.append(f"max_envelope_size must be at least 8192, got {self.max_envelope_size}")
         if not self.locale:
@@ -235,6 +262,28 @@ def _retry_class(error: AvmaError) -> str | None:
     return None
 
 
+def _connection_failed(error: AvmaError) -> bool:
+    """True when the connection the request used is gone or unusable: refused, reset, unreachable, TLS failure, or no
+    HTTP answer within the read timeout."""
+    if isinstance(error, WinrmOperationTimeoutError):
+        return error.code is None
+    return isinstance(error, WinrmTransportError) and error.kind in _CONNECTION_KINDS
+
+
+def _context_invalid(error: AvmaError) -> bool:
+    """The server no longer knows the enumeration context (expired while the client was busy, or lost)."""
+    return isinstance(error, WsmanFaultError) and (
+        error.code == FAULT_CODE_INVALID_ENUMERATION_CONTEXT or (error.fault_subcode or "").rpartition(":")[2] == "InvalidEnumerationContext")
+
+
+class _RestartEnumeration(Exception):
+    """Internal: a Pull failed in a way that only a new enumeration can recover from."""
+
+    def __init__(self, cause: AvmaError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def _exception_chain(exc: BaseException) -> list[BaseException]:
     """The exceptions requests/urllib3 wrap inside each other (args, reason, cause, context), outermost first."""
     seen: list[BaseException] = []
@@ -258,20 +307,28 @@ class WsmanClient:
     """A WS-Management client for one endpoint.
 
     ``transport`` is anything with ``send_message(bytes) -> bytes`` (pywinrm's ``winrm.transport.Transport`` duck
-    type); by default one is built from ``settings`` on the first request. ``sleep`` is used for retry backoff.
-    ``request_count`` counts WS-Man requests handed to the transport (retries included, auth legs not).
+    type); by default one is built from ``settings`` on the first request, and built again after a connection-level
+    failure. ``sleep`` and ``clock`` pace the retries. ``request_count`` counts WS-Man requests handed to the
+    transport (retries included, auth legs not); ``retried_requests`` and ``restarted_enumerations`` count retries;
+    ``answered`` says whether the machine answered anything at all (see _errors.connection_failure).
     """
 
-    def __init__(self, settings: WinrmSettings, *, transport: Any = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: WinrmSettings, *, transport: Any = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if not HAS_WINRM:
             cause = (WINRM_IMPORT_ERROR or "").strip().splitlines()[-1:]
             raise AvmaError(f"pywinrm is required on the controller (pip install pywinrm): {''.join(cause)}",
                             machine=settings.display_name)
         self.settings = settings
         self.sleep = sleep
+        self.clock = clock
         self.request_count = 0
+        self.retried_requests = 0
+        self.restarted_enumerations = 0
+        self.answered = False            # whether the machine gave any WS-Man or HTTP answer (401 aside)
         self._transport = transport
         self._owns_transport = transport is None
+        self._session_answered = False   # whether the current transport's session got an answer from the server
 
     @property
     def display_name(self) -> str:
@@ -295,7 +352,7 @@ class WsmanClient:
     def identify(self) -> dict[str, Any]:
         """WS-Man Identify. Returns ``protocol_version``, ``product_vendor``, ``product_version`` and
         ``security_profiles`` (list of URIs)."""
-        body = self._request("Identify", None, None, body=_element("wsmid", "Identify"), retry_on=_IDEMPOTENT_RETRY)
+        body = self._request("Identify", None, None, body=_element("wsmid", "Identify"), retry_on=_READ_RETRY)
         response = self._required_child(body, "IdentifyResponse", "wsmid", "Identify")
         profiles = child(response, "SecurityProfiles", [NAMESPACES["wsmid"]])
         return {
@@ -313,12 +370,33 @@ class WsmanClient:
         Returns the item elements (the children of ``w:Items``/``n:Items``; ``w:Item`` wrappers in
         ``EnumerateObjectAndEPR`` mode). An answer that fits in one envelope costs one request. With ``limit``, stops
         once that many items arrived and Releases the enumeration if the server still holds it.
+
+        When a Pull's answer is lost (reset, read timeout) or the server no longer knows the context (expired,
+        2150858779), the enumeration starts again from the beginning, at most ``settings.retries`` times and within
+        ``settings.retry_max_sec``. The items of the interrupted pass are dropped, not merged: the new pass returns
+        every item once, so none is counted twice, and an instance deleted in between does not come back.
         """
         target = _target_name(resource_uri, wql)
         label = f"Enumerate {target}"
         if max_elements < 1 or (limit is not None and limit < 1):
             raise AvmaValueError(f"max_elements ({max_elements}) and limit ({limit}) must be at least 1",
                                  machine=self.display_name, operation=label)
+        restarts = 0
+        started = self.clock()
+        while True:
+            try:
+                items = self._enumerate_once(resource_uri, target, wql, max_elements, enumeration_mode, limit, options)
+                return items if limit is None else items[:limit]
+            except _RestartEnumeration as restart:
+                if restarts >= self.settings.retries or self.clock() - started > self.settings.retry_max_sec:
+                    raise restart.cause from restart.cause.__cause__
+                restarts += 1
+                self.restarted_enumerations += 1
+
+    def _enumerate_once(self, resource_uri: str, target: str, wql: str | None, max_elements: int, enumeration_mode: str | None,
+                        limit: int | None, options: dict[str, Any] | None) -> list[Element]:
+        """One Enumerate and its Pulls; raises _RestartEnumeration when only a new enumeration can go on."""
+        label = f"Enumerate {target}"
         batch_size = min(max_elements, limit) if limit is not None else max_elements
         request = _element("n", "Enumerate")
         _sub(request, "w", "OptimizeEnumeration")
@@ -327,7 +405,7 @@ class WsmanClient:
             _sub(request, "w", "EnumerationMode", enumeration_mode)
         if wql is not None:
             _sub(request, "w", "Filter", wql, {"Dialect": WQL_DIALECT})
-        body = self._request(label, Action.ENUMERATE, resource_uri, body=request, options=options, retry_on=_IDEMPOTENT_RETRY)
+        body = self._request(label, Action.ENUMERATE, resource_uri, body=request, options=options, retry_on=_READ_RETRY)
         items, context, finished = self._read_batch(self._required_child(body, "EnumerateResponse", "n", label), label)
 
         empty_pulls = 0
@@ -336,7 +414,12 @@ class WsmanClient:
             request = _element("n", "Pull")
             _sub(request, "n", "EnumerationContext", context)
             _sub(request, "n", "MaxElements", str(batch_size if limit is None else min(batch_size, limit - len(items))))
-            body = self._request(label, Action.PULL, resource_uri, body=request, options=options, retry_on=_PULL_RETRY)
+            try:
+                body = self._request(label, Action.PULL, resource_uri, body=request, options=options, retry_on=_PULL_RETRY)
+            except (WinrmTransportError, WinrmOperationTimeoutError, WsmanFaultError) as error:
+                if _retry_class(error) == _NO_RESPONSE or _context_invalid(error):
+                    raise _RestartEnumeration(error) from error
+                raise
             batch, context, finished = self._read_batch(self._required_child(body, "PullResponse", "n", label), label)
             empty_pulls = 0 if batch else empty_pulls + 1
             if empty_pulls >= _MAX_EMPTY_PULLS:
@@ -347,13 +430,13 @@ class WsmanClient:
         if not finished:
             request = _element("n", "Release")
             _sub(request, "n", "EnumerationContext", context)
-            self._request(f"Release {target}", Action.RELEASE, resource_uri, body=request, retry_on=_IDEMPOTENT_RETRY)
-        return items if limit is None else items[:limit]
+            self._request(f"Release {target}", Action.RELEASE, resource_uri, body=request, retry_on=_READ_RETRY)
+        return items
 
     def get(self, resource_uri: str, selectors: dict[str, Any], *, options: dict[str, Any] | None = None) -> Element:
         """WS-Transfer Get of one instance by its key selectors; returns the instance element."""
         label = f"Get {_target_name(resource_uri)}"
-        body = self._request(label, Action.GET, resource_uri, selectors=selectors, options=options, retry_on=_IDEMPOTENT_RETRY)
+        body = self._request(label, Action.GET, resource_uri, selectors=selectors, options=options, retry_on=_READ_RETRY)
         instance = next(iter(body), None)
         if instance is None:
             raise WsmanProtocolError("GetResponse body is empty", machine=self.display_name, operation=label)
@@ -362,12 +445,14 @@ class WsmanClient:
     def invoke(self, resource_uri: str, method: str, input_element: Element, selectors: dict[str, Any] | None = None, *,
                options: dict[str, Any] | None = None) -> Element:
         """Invoke ``method`` (a custom action) with the ``<Method>_INPUT`` element; returns the ``<Method>_OUTPUT``
-        element. Never retried: a method may have acted even when its answer was lost."""
-        label = f"Invoke {_target_name(resource_uri)}.{method}"
+        element. A method of READ_ONLY_METHODS is retried like a read; any other is a write, repeated only when it
+        certainly was not carried out (never sent, HTTP 503): a write may have acted even when its answer was lost."""
+        target = _target_name(resource_uri)
+        label = f"Invoke {target}.{method}"
         if not _IDENTIFIER.match(method):
             raise AvmaValueError(f"invalid method name {method!r}", machine=self.display_name, operation=label)
         body = self._request(label, Action.invoke(resource_uri, method), resource_uri, body=input_element, selectors=selectors,
-                             options=options, retry_on=_NO_RETRY)
+                             options=options, retry_on=_READ_RETRY if f"{target}.{method}" in READ_ONLY_METHODS else _WRITE_RETRY)
         output = next(iter(body), None)
         if output is None or local_name(output.tag) != f"{method}_OUTPUT":
             found = local_name(output.tag) if output is not None else "an empty body"
@@ -381,9 +466,10 @@ class WsmanClient:
                  selectors: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
                  retry_on: frozenset[str]) -> Element:
         """Send one WS-Man request (``action`` None = Identify, which carries no addressing headers) and return the
-        checked ``s:Body``. Transient failures in ``retry_on`` are retried ``settings.retries`` times with
-        exponential backoff."""
+        checked ``s:Body``. Failures in ``retry_on`` are retried, with exponential backoff, at most
+        ``settings.retries`` times and while ``settings.retry_max_sec`` have not passed since the first attempt."""
         attempt = 0
+        started = self.clock()
         while True:
             message_id = f"uuid:{str(uuid.uuid4()).upper()}"
             try:
@@ -393,11 +479,40 @@ class WsmanClient:
                 raise
             try:
                 return self._attempt(label, payload, message_id, check_relates_to=action is not None)
-            except (WinrmTransportError, WinrmOperationTimeoutError) as error:
-                if attempt >= self.settings.retries or _retry_class(error) not in retry_on:
+            except (WinrmTransportError, WinrmOperationTimeoutError, WinrmAuthenticationError) as error:
+                retry_class = self._stale_session_class(error) or _retry_class(error)
+                if _connection_failed(error) or retry_class == _STALE_SESSION:
+                    self._drop_transport()
+                backoff = min(self.settings.retry_backoff_sec * 2 ** attempt, _MAX_RETRY_BACKOFF_SEC)
+                if (attempt >= self.settings.retries or retry_class not in retry_on
+                        or self.clock() - started + backoff > self.settings.retry_max_sec):
                     raise
-            self.sleep(min(self.settings.retry_backoff_sec * 2 ** attempt, _MAX_RETRY_BACKOFF_SEC))
+            self.sleep(backoff)
             attempt += 1
+            self.retried_requests += 1
+
+    def _stale_session_class(self, error: AvmaError) -> str | None:
+        """_STALE_SESSION for an HTTP 400 or 401 on a session the server had already answered: the connection that
+        carried the security context was replaced under it, and the server refused the request without processing
+        it. A fresh transport authenticates again; credentials that are really wrong fail on that attempt, as the
+        new session has not been answered yet."""
+        if not (self._owns_transport and self._session_answered):
+            return None
+        if isinstance(error, WinrmAuthenticationError) or (isinstance(error, WinrmTransportError) and error.http_status == 400):
+            return _STALE_SESSION
+        return None
+
+    def _drop_transport(self) -> None:
+        """Forget a transport this client built, so the next request opens a new connection and authenticates it
+        afresh: an NTLM, Kerberos or CredSSP security context belongs to the connection that set it up, and a message
+        sealed with it is refused on any other (HTTP 400). A transport passed in belongs to the caller and stays."""
+        self._session_answered = False
+        if self._owns_transport and self._transport is not None:
+            transport, self._transport = self._transport, None
+            try:
+                transport.close_session()
+            except Exception:  # pylint: disable=broad-exception-caught
+                pass  # the connection is already broken; closing it is only tidying up
 
     def _envelope(self, action: str | None, resource_uri: str | None, message_id: str, body: Element | None,
                   selectors: dict[str, Any] | None, options: dict[str, Any] | None) -> Element:
@@ -457,6 +572,8 @@ class WsmanClient:
             raw = transport.send_message(payload)
         except WinRMTransportError as exc:
             # pywinrm raises this for any HTTP status but 200/401; the body may still be a SOAP fault (HTTP 500).
+            self._session_answered = self._session_answered or exc.code not in (400, 401)
+            self.answered = self.answered or exc.code != 401
             envelope = self._parse_if_envelope(exc.response_text)
             fault = self._fault_of(envelope)
             if fault is None:
@@ -466,6 +583,7 @@ class WsmanClient:
             raise self._fault_error(fault, label, http_status=exc.code) from exc
         except WSManFaultError as exc:
             # Raised when the transport given is a pywinrm Protocol, which parses faults itself.
+            self.answered = True
             envelope = self._parse_if_envelope(exc.response)
             fault = self._fault_of(envelope)
             if fault is not None:
@@ -484,7 +602,12 @@ class WsmanClient:
             raise WinrmTransportError(self._scrub(str(exc)), kind="setup", machine=machine, operation=label) from exc
         except requests.exceptions.RequestException as exc:
             raise self._requests_error(exc, label) from exc
+        except (http.client.HTTPException, urllib3_ProtocolError, ConnectionError) as exc:
+            # Raised outside requests' wrapping while the body is read (decrypting a cut-off encrypted answer).
+            raise WinrmTransportError(f"connection to {self.settings.endpoint} was reset before a complete answer", kind="reset",
+                                      machine=machine, operation=label) from exc
 
+        self._session_answered = self.answered = True
         envelope = self._parse(raw, label)
         self._check_relates_to(envelope, message_id, label, required=check_relates_to)
         fault = self._fault_of(envelope)
@@ -503,8 +626,13 @@ class WsmanClient:
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return WinrmOperationTimeoutError(f"no HTTP answer within read_timeout_sec={self.settings.read_timeout_sec}",
                                               machine=machine, operation=label)
+        chain = _exception_chain(exc)
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError) or any(
+                isinstance(item, (http.client.IncompleteRead, urllib3_ProtocolError)) for item in chain if item is not exc):
+            if not any(isinstance(item, ConnectionRefusedError) for item in chain):
+                return WinrmTransportError(f"connection to {endpoint} was reset before a complete answer", kind="reset",
+                                           machine=machine, operation=label)
         if isinstance(exc, requests.exceptions.ConnectionError):
-            chain = _exception_chain(exc)
             if any(isinstance(item, ConnectionRefusedError) for item in chain):
                 return WinrmTransportError(f"connection to {endpoint} refused", kind="refused", machine=machine, operation=label)
             # http.client.RemoteDisconnected (a keep-alive connection the server closed) is a ConnectionResetError.

@@ -27,6 +27,8 @@ description:
     values are bounded (1024 characters, 1024 items per array); values are returned as plain data and are never
     templated. Items that could not be read, were cut or left out, or hold control characters or template markers are
     listed in C(issues), and a warning says how many there were.
+  - KVP data is readable by anyone with access to the host or the guest, whatever C(sensitive) or O(mask_values)
+    hide from task output; never store secrets in it.
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
   - hyperv.avma contributors (@hyperv-avma)
@@ -56,6 +58,22 @@ options:
         result then holds only RV(query_result).
       - Needs the Python library C(jmespath) on the controller.
     type: str
+  mask_values:
+    description:
+      - Names or fnmatch patterns (C(*), C(?), C([...]); case-insensitive, as Windows compares registry names) of
+        items whose values are replaced by C(********) in the result, in every source (intrinsic, guest, host,
+        host-only and the guest's registry keys), before O(query) is applied. Names and the rest of the result are kept.
+      - Use it for items pushed with the O(hyperv.avma.kvp_item#module:sensitive) option of kvp_item, which hides
+        values from that task's diff only.
+      - "Masking is about task output and logs only: KVP is not a secret store. Anyone with administrative access to
+        the Hyper-V host (WMI, PowerShell C(Get-VM)) or to the guest (its registry under
+        C(HKLM\\SOFTWARE\\Microsoft\\Virtual Machine)) can read every item, whatever C(sensitive) or
+        O(mask_values) hide from Ansible."
+      - The decoded RV(vms[].intrinsic_facts) and RV(intrinsic_facts) are not masked; mask the intrinsic items they
+        come from and leave them out with O(query) if they must not be shown.
+    type: list
+    elements: str
+    default: []
 requirements:
   - jmespath on the controller, for O(query)
 notes:
@@ -97,6 +115,12 @@ EXAMPLES = r"""
     vms:
       - web01
       - 5D8B2E7C-3F4A-4B6D-9E1F-2A3B4C5D6E7F
+
+- name: Read every VM, with the values of enrollment tokens and anything under Secret. masked
+  hyperv.avma.kvp_info:
+    mask_values:
+      - EnrollmentToken
+      - "Secret.*"
 
 - name: What a guest itself sees in its KVP registry keys
   hyperv.avma.kvp_info:
@@ -264,7 +288,8 @@ issues:
           V(value_truncated) (value cut to 1024 characters), V(too_many_items), V(unexpected_source),
           V(control_characters), V(template_syntax) (item kept), V(invalid_address), V(not_a_string), V(unreadable)
           (a registry value or key whose answer could not be parsed, for example because it holds characters XML
-          cannot carry; left out).
+          cannot carry; left out), V(too_large) (the VM's guest-written or host-pushed items do not fit in any answer
+          of the host, a C(w:EncodingLimit) fault; those items are left out and every other VM is read).
       type: str
     message:
       description: What was found and what was done about it.

@@ -88,6 +88,9 @@ options:
     description:
       - "Names or glob patterns of items whose values are never shown in the diff; V((hidden: sensitive)) is shown
         instead. Values given in O(items) are not returned otherwise."
+      - This hides values from this task's output only. The items are stored in clear on the host and in the guest,
+        readable by anyone with access to either, and a later M(hyperv.avma.kvp_info) shows them unless its
+        O(hyperv.avma.kvp_info#module:mask_values) names them.
     type: list
     elements: str
     default: []
@@ -108,6 +111,10 @@ notes:
     unconfirmed against a capture of a real host.
   - Changes are sent per VM, removals first, at most 128 items per call. When a call fails, the task fails; the
     changes sent before it are listed in RV(changes).
+  - A call whose answer is lost (connection reset, or no answer within the read timeout) is never repeated: the items
+    are read again. When they show the change, it counts as made and a warning says the answer was lost; when they
+    do not, the task fails saying the write may have been applied all the same and how to check. Either way a
+    re-run reads the state first and converges.
 seealso:
   - module: hyperv.avma.kvp_info
   - name: RemoveKvpItems method of the Msvm_VirtualSystemManagementService class

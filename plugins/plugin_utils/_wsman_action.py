@@ -21,7 +21,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, connection_failure
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options import connection_kind, inherited_options
 
@@ -56,6 +56,7 @@ class WsmanAction(ActionBase):
         secrets = set(validation._no_log_values)
         display.vvv("%s: running on the controller through the %s connection's settings" % (self._task.action, kind or "task's winrm_*"),
                     host=label)
+        client = None
         try:
             settings = build_settings(explicit_options(params), self._inherited_options(), label=label)
             if settings.password:
@@ -67,7 +68,11 @@ class WsmanAction(ActionBase):
                 display.vvvv("%s: %d WS-Man requests" % (self._task.action, client.request_count), host=label)
                 client.close()
         except AvmaError as error:
-            result.update(failed=True, msg=str(error))
+            if client is not None and connection_failure(error) and not client.answered:
+                # As the winrm connection plugin does: a machine that never answered is UNREACHABLE, not FAILED.
+                result.update(unreachable=True, msg=str(error))
+            else:
+                result.update(failed=True, msg=str(error))
         return remove_values(result, secrets)
 
     def _inherited_options(self):

@@ -54,6 +54,12 @@ class EnumerationContexts:
     def close(self, context):
         self._contexts.pop(context.context_id, None)
 
+    def forget(self, machine, context_id):
+        """Drop the context ``context_id`` of ``machine`` as if it had expired (an injected fault)."""
+        context = self._contexts.get((context_id or "").strip())
+        if context is not None and context.machine == machine:
+            del self._contexts[context.context_id]
+
     def clear(self):
         self._contexts.clear()
 

@@ -191,6 +191,7 @@ class _Answer:
         self.body = body
         self.content_type = content_type
         self.headers = list(headers or [])
+        self.cut = False          # send the headers and half the body, then close (an injected reset)
 
 
 class WinrmRequestHandler(BaseHTTPRequestHandler):
@@ -294,16 +295,21 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             return _Answer(500)
 
         reply = endpoint.lab.service.handle(endpoint.machine.name, body, user=principal)
+        if reply.wrote:
+            endpoint.lab.persist_write(endpoint.machine.name)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:
             self._drop_connection()
             return None
-        if reply.wrote:
-            endpoint.lab.persist_write(endpoint.machine.name)
-        if encrypted:
-            return _Answer(reply.status, encrypt_message(self.security.context, reply.body), ENCRYPTED_CONTENT_TYPE)
-        return _Answer(reply.status, reply.body, SOAP_CONTENT_TYPE)
+        if reply.plain:
+            answer = _Answer(reply.status, reply.body, "text/html; charset=us-ascii" if reply.body else None)
+        elif encrypted:
+            answer = _Answer(reply.status, encrypt_message(self.security.context, reply.body), ENCRYPTED_CONTENT_TYPE)
+        else:
+            answer = _Answer(reply.status, reply.body, SOAP_CONTENT_TYPE)
+        answer.cut = reply.cut
+        return answer
 
     def _negotiate_step(self, scheme, token):
         """Run one leg of Negotiate/NTLM: an ``_Answer`` (401) while unfinished or on failure, else the final header."""
@@ -365,14 +371,20 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         headers = list(answer.headers)
         if answer.content_type:
             headers.append(("Content-Type", answer.content_type))
+        if answer.cut:
+            self.close_connection = True
+            send_response(self, answer.status, headers, answer.body, cut_at=len(answer.body) // 2)
+            self._drop_connection()
+            return
         send_response(self, answer.status, headers, answer.body)
 
 
-def send_response(handler, status, headers, body):
+def send_response(handler, status, headers, body, cut_at=None):
     """Send a whole HTTP response in ONE write, as HTTP.sys does: status line, headers and body in one buffer.
 
     BaseHTTPRequestHandler would write the headers and the body separately; with the client's delayed ACK, the
     second small write then waits for the first to be acknowledged (about 40 ms on Linux) on every answer.
+    With ``cut_at`` only that many bytes of the body follow the headers (which announce the whole length).
     """
     handler.log_request(status)
     reason = handler.responses.get(status, ("",))[0]
@@ -382,7 +394,7 @@ def send_response(handler, status, headers, body):
     lines.append("Content-Length: %d" % len(body))
     if handler.close_connection:
         lines.append("Connection: close")
-    handler.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    handler.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body if cut_at is None else body[:cut_at]))
 
 
 def set_no_delay(sock):

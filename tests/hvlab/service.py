@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 from . import faults
 from .envelope import parse_request, read_addressing
 from .enumeration import DEFAULT_ENUMERATION_TIMEOUT, EnumerationContexts
-from .faultinjection import FaultInjector
+from .faultinjection import APPLIED_KINDS, FaultInjector
 from .faults import WsmanFault
 from .faultxml import render_fault
 from .handlers import HANDLERS, Exchange, classify
 from .method_table import default_method_table
-from .namespaces import NS
+from .namespaces import NS, qname
 from .responsexml import new_message_id
 from .stats import Stats
 
@@ -34,12 +34,16 @@ TRUNCATED_ENVELOPE = ('<s:Envelope xml:lang="en-US" xmlns:s="%s" xmlns:a="%s"><s
 @dataclass
 class Reply:
     """What the server sends: ``status`` and ``body``, after ``delay`` seconds; ``drop`` closes the connection
-    without an answer (``status`` 0); ``wrote`` asks the server to persist ``Fleet.to_state()``."""
+    without an answer (``status`` 0); ``cut`` sends the headers and half the body, then closes; ``plain`` sends the
+    body unencrypted even on an encrypted connection (HTTP.sys' own answers); ``wrote`` asks the server to persist
+    the machines the request changed (before anything is sent, so a lost answer never loses the write)."""
 
     status: int
     body: bytes
     delay: float = 0.0
     drop: bool = False
+    cut: bool = False
+    plain: bool = False
     wrote: bool = False
 
 
@@ -108,9 +112,15 @@ class WsmanService:
             early_fault = fault
         else:
             early_fault = None
-        latency, rule = self._faults.fire(machine.name, operation)
-        if rule is not None:
+        latency, rule = self._faults.fire(machine.name, operation, _invoked_method(request) if operation == "Invoke" else None)
+        if rule is not None and rule.kind in APPLIED_KINDS:
+            reply, detail = self._dispatch(operation, machine, request, user)
+            self._stats.count(machine.name, operation, detail, reply.wrote)
+            self._stats.count_fault(machine.name, rule.kind)
+            self._spoil(reply, rule)
+        elif rule is not None:
             self._stats.count(machine.name, operation)
+            self._stats.count_fault(machine.name, rule.kind)
             reply = self._injected(rule, machine, request, body)
         elif early_fault is not None:
             self._stats.count(machine.name, operation)
@@ -149,9 +159,25 @@ class WsmanService:
                                 machine=_machine_label(machine, to), style=machine.fault_style)
         return Reply(fault.http_status, envelope)
 
+    @staticmethod
+    def _spoil(reply, rule):
+        """Make the answer of an operation that ran get lost on the way, as ``rule`` says."""
+        if rule.kind == "lost_answer":
+            reply.drop = True
+        elif rule.kind == "reset_mid_body":
+            reply.cut = True
+        else:
+            reply.delay += rule.seconds
+
     def _injected(self, rule, machine, request, body):
         if rule.kind == "drop":
             return Reply(0, b"", drop=True)
+        if rule.kind == "http503":
+            return Reply(503, b"", plain=True)
+        if rule.kind == "expired_context":
+            if request is not None and request.body is not None:
+                self._contexts.forget(machine.name, request.body.findtext(qname("n", "EnumerationContext")))
+            return self._fault_reply(faults.invalid_enumeration_context(), machine, request, body)
         if rule.kind == "badxml":
             return Reply(200, TRUNCATED_ENVELOPE)
         if rule.kind == "operation_timeout":
@@ -161,6 +187,14 @@ class WsmanService:
         if rule.kind == "http500":
             return self._fault_reply(faults.internal_error(), machine, request, body)
         return self._fault_reply(faults.generic(rule.code, rule.wmi_code), machine, request, body)
+
+
+def _invoked_method(request):
+    """``Class.Method`` of an Invoke: its action is the class resource URI, "/", the method name."""
+    if request is None or not request.action or not request.resource_uri:
+        return None
+    class_name = request.resource_uri.rstrip("/").rsplit("/", 1)[-1]
+    return "%s.%s" % (class_name, request.action.rsplit("/", 1)[-1])
 
 
 def _machine_label(machine, to):

@@ -52,6 +52,8 @@ class FakeReply:
     body: bytes
     delay: float = 0.0
     drop: bool = False
+    cut: bool = False
+    plain: bool = False
     wrote: bool = False
 
 

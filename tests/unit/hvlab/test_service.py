@@ -23,9 +23,9 @@ def os_query():
 def test_stats_shape_covers_every_machine():
     service = make_service()
     stats = service.stats()
-    assert set(stats) == {"machines", "total_requests", "total_writes"}
+    assert set(stats) == {"machines", "total_requests", "total_writes", "total_faults"}
     assert set(stats["machines"]) == set(service.fleet.machines)
-    assert stats["machines"]["hv2022"] == {"requests": {}, "writes": {}, "total_requests": 0, "total_writes": 0}
+    assert stats["machines"]["hv2022"] == {"requests": {}, "writes": {}, "faults": {}, "total_requests": 0, "total_writes": 0}
     assert stats["total_requests"] == stats["total_writes"] == 0
 
 
@@ -156,7 +156,7 @@ def test_injected_faults_change_no_state_and_clear_faults_stops_them():
     ({"kind": "latency"}, "seconds"),
     ({"kind": "latency", "seconds": -1}, "seconds"),
     ({"kind": "latency", "seconds": "1"}, "seconds"),
-    ({"kind": "drop", "seconds": 1}, "seconds applies to latency and operation_timeout only"),
+    ({"kind": "drop", "seconds": 1}, "seconds applies to latency, stall and operation_timeout only"),
     ({"kind": "wsman_fault"}, "code"),
     ({"kind": "wsman_fault", "code": 0}, "code"),
     ({"kind": "http500", "code": 5}, "code and wmi_code apply to wsman_fault only"),

@@ -82,7 +82,7 @@ class FakeHyperV:
                                   HostExchangeItems=[item("Owner", "ops", 0)], HostOnlyItems=None))
         return self
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.queries.append(cim_class.name)
         if self.error is not None:
             raise self.error

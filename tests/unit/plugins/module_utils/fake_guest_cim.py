@@ -82,7 +82,7 @@ class FakeGuest:
 
     # -- CimClient -----------------------------------------------------------------------------------------------
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.calls.append(("query", cim_class.name, where))
         self.queries.append(dict(cls=cim_class.name, where=where, limit=limit))
         if cim_class.name == "Win32_OperatingSystem":

@@ -18,6 +18,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WsmanFaultError,
     WsmanProtocolError,
     answer_lost,
+    connection_failure,
     one_line,
 )
 
@@ -103,3 +104,21 @@ def test_errors_chain_with_raise_from():
 ])
 def test_only_a_sent_request_without_an_answer_counts_as_a_lost_answer(error, lost):
     assert answer_lost(error) is lost
+
+
+@pytest.mark.parametrize("error, no_answer", [
+    (WinrmTransportError("connection refused", kind="refused"), True),
+    (WinrmTransportError("timed out", kind="connect_timeout"), True),
+    (WinrmTransportError("no route", kind="unreachable"), True),
+    (WinrmTransportError("certificate verify failed", kind="tls"), True),
+    (WinrmTransportError("reset", kind="reset"), True),
+    (WinrmAuthenticationError("HTTP 401", user="Administrator"), True),
+    (WinrmOperationTimeoutError("no HTTP answer within read_timeout_sec=30"), True),
+    (WinrmOperationTimeoutError("w:TimedOut", code=2150858793), False),
+    (WinrmTransportError("HTTP 503", kind="http", http_status=503), False),
+    (WinrmTransportError("pykerberos missing", kind="setup"), False),
+    (WsmanFaultError(code=5, wmi_code=None, reason="Access is denied."), False),
+    (CimMethodError(method="X.Y", return_value=32775, meaning="invalid state"), False),
+])
+def test_connection_failures_are_those_without_any_answer(error, no_answer):
+    assert connection_failure(error) is no_answer

@@ -18,6 +18,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     AvmaValueError,
     CimJobFailedError,
     CimMethodError,
+    WinrmTransportError,
     WsmanFaultError,
     WsmanProtocolError,
 )
@@ -79,6 +80,8 @@ class FakeHost:
         self.missing_methods = set()
         self.failing_jobs = {}      # method or (method, VM ID) -> (error code, description)
         self.refused = {}           # method -> ReturnValue
+        self.lost_answers = {}      # method -> whether the call is carried out before its answer is lost
+        self.oversized = set()      # VM IDs whose KVP data does not fit in any answer (w:EncodingLimit)
         self.registry = {path: {} for path in KVP_KEYS.values()}
         self.unparsable = set()     # registry keys or value names whose answer is not XML
         self.jobs = {}
@@ -108,10 +111,19 @@ class FakeHost:
 
     # -- CimClient ----------------------------------------------------------------------------------------------------
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.calls.append(("query", cim_class.name))
         if cim_class.namespace == "root/virtualization/v2" and not (self.hyperv and self.namespace_answers):
             raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/virtualization/v2 does not exist.")
+        if cim_class.name in ("Msvm_KvpExchangeComponent", "Msvm_KvpExchangeComponentSettingData") and self.oversized:
+            rows = self.components if cim_class.name == "Msvm_KvpExchangeComponent" else self.settings
+            if where is not None:
+                vm_id = where.split("'")[1].replace("Microsoft:", "").rstrip("%")
+                rows = [row for row in rows if vm_id in (row.get("SystemName") or row.get("InstanceID"))]
+            if any(vm_id in (row.get("SystemName") or row.get("InstanceID")) for row in rows for vm_id in self.oversized):
+                raise WsmanFaultError(code=2150858824, wmi_code=None, fault_subcode="w:EncodingLimit",
+                                      reason="The computed response packet size (1049000) exceeds the maximum envelope size that is allowed (512000).")
+            return [{prop.name: copy.deepcopy(row.get(prop.name)) for prop in cim_class.properties} for row in rows]
         tables = {
             "Msvm_ComputerSystem": self.systems, "Msvm_KvpExchangeComponent": self.components,
             "Msvm_KvpExchangeComponentSettingData": self.settings,
@@ -132,6 +144,11 @@ class FakeHost:
             raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=self.refused[method], meaning="invalid state",
                                  machine=MACHINE, operation=f"Invoke {cim_class.name}.{method}")
         handler = getattr(self, "_" + method)
+        if method in self.lost_answers:
+            if self.lost_answers.pop(method):
+                handler(**params)
+            raise WinrmTransportError("connection to http://127.0.40.11:5985/wsman was reset before a complete answer", kind="reset",
+                                      machine=MACHINE, operation=f"Invoke {cim_class.name}.{method}")
         outputs = handler(**params)
         if cim_class.name == "StdRegProv":
             return MethodResult(outputs.pop("ReturnValue", 0), outputs, None)
@@ -250,6 +267,36 @@ def test_kvp_info_reads_every_vm_in_three_enumerations(host):
     assert web["issues"] == []
     assert db["data_exchange"]["enabled"] is False and db["data_exchange"]["status"] == "Disabled"
     assert old["state"] == "off" and old["guest_items"] == {} and old["data_exchange"]["status"] is None
+
+
+def test_one_vm_too_large_for_any_answer_is_flagged_and_the_others_are_read(host):
+    host.oversized.add(VM_WEB)
+    result = kvp_info_task(host, params_for(KVP_INFO_SPEC), False, False)
+    by_name = {vm["name"]: vm for vm in result["vms"]}
+    assert set(by_name) == {"web01", "db01", "old01"}
+    assert by_name["db01"]["host_items"] == {"HyperVAvma.Owner": "dba"} and by_name["db01"]["issues"] == []
+    assert [(issue["source"], issue["code"]) for issue in by_name["web01"]["issues"]] == [("guest", "too_large"), ("host", "too_large")]
+    assert by_name["web01"]["guest_items"] == {} and "w:EncodingLimit" in by_name["web01"]["issues"][0]["message"]
+    # Whole class, small pages, then one VM at a time (three VMs), for each of the two classes.
+    assert host.count("query", "Msvm_KvpExchangeComponent") == 5 and host.count("query", "Msvm_KvpExchangeComponentSettingData") == 5
+    assert "1 VMs" in result["warnings"][0]
+
+
+def test_mask_values_hides_values_by_name_or_pattern_in_every_source(host):
+    result = kvp_info_task(host, params_for(KVP_INFO_SPEC, mask_values=["hypervavma.*", "approle", "OSVersion"]), False, False)
+    web = next(vm for vm in result["vms"] if vm["name"] == "web01")
+    assert web["host_items"] == {"HyperVAvma.Owner": "********", "Keep": "1"}
+    assert web["guest_items"] == {"AppRole": "********"}
+    assert web["intrinsic_items"]["OSVersion"] == "********" and web["intrinsic_items"]["OSEditionId"] == "8"
+    query = kvp_info_task(host, params_for(KVP_INFO_SPEC, mask_values=["HyperVAvma.Owner"], query="vms[].host_items"), False, False)
+    assert {"HyperVAvma.Owner": "********"} in query["query_result"]
+
+
+def test_mask_values_in_the_guest_registry():
+    guest = FakeHost()
+    guest.registry[KVP_KEYS["external"]] = {"EnrollmentToken": (REG_SZ, "Tok-1"), "Role": (REG_SZ, "web")}
+    result = kvp_info_task(guest, params_for(KVP_INFO_SPEC, scope="guest", mask_values=["enrollmenttoken"]), False, False)
+    assert result["guest_registry"]["external"] == {"EnrollmentToken": "********", "Role": "web"}
 
 
 def test_request_count_does_not_grow_with_the_vms():
@@ -504,6 +551,61 @@ def test_a_failing_toggle_names_the_vm(host):
     result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, all_vms=True), False, False)
     assert result["failed"] is True and "VM 'db01'" in result["msg"] and "boom" in result["msg"]
     assert result["changed"] is False
+
+
+@pytest.mark.parametrize("method, params", [
+    ("AddKvpItems", dict(vms=["web01"], items={"New": "1"})),
+    ("ModifyKvpItems", dict(vms=["web01"], items={"Keep": "2"})),
+    ("RemoveKvpItems", dict(vms=["web01"], state="absent", names=["Keep"])),
+])
+def test_a_host_write_whose_answer_was_lost_but_that_was_applied_is_changed_with_a_warning(host, method, params):
+    host.lost_answers[method] = True
+    result = kvp_item_task(host, params_for(KVP_ITEM_SPEC, **params), False, True)
+    assert "failed" not in result and result["changed"] is True and len(result["changes"]) == 1
+    assert result["warnings"] == [f"VM 'web01' ({VM_WEB}): {method} of {result['changes'][0]['name']}: the answer was lost "
+                                  "(connection to http://127.0.40.11:5985/wsman was reset before a complete answer); the state was "
+                                  "read again and shows the change made, so it is reported as changed"]
+    assert host.count("invoke", method) == 1, "never repeated"
+    assert kvp_item_task(host, params_for(KVP_ITEM_SPEC, **params), False, True)["changed"] is False
+
+
+def test_a_host_write_whose_answer_was_lost_and_that_is_not_visible_fails_saying_how_to_check(host):
+    host.lost_answers["AddKvpItems"] = False
+    result = kvp_item_task(host, params_for(KVP_ITEM_SPEC, vms=["web01", "db01"], items={"New": "1"}), False, True)
+    assert result["failed"] is True and result["changed"] is False and result["changes"] == []
+    assert result["msg"] == (f"{MACHINE}: Invoke Msvm_VirtualSystemManagementService.AddKvpItems: VM 'web01' ({VM_WEB}): AddKvpItems "
+                             "of New: the answer was lost (connection to http://127.0.40.11:5985/wsman was reset before a complete "
+                             "answer) and the state read again does not show the change; the write may have been applied all the "
+                             f"same: check with hyperv.avma.kvp_info (vms: ['{VM_WEB}']), or run the task again (it reads the state "
+                             "before it changes anything)")
+    assert host.count("invoke", "AddKvpItems") == 1
+    assert kvp_item_task(host, params_for(KVP_ITEM_SPEC, vms=["web01", "db01"], items={"New": "1"}), False, True)["changed"] is True
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_guest_registry_write_whose_answer_was_lost_is_read_again(applied):
+    guest = FakeHost()
+    guest.lost_answers["SetStringValue"] = applied
+    result = kvp_item_task(guest, params_for(KVP_ITEM_SPEC, scope="guest", items={"X": "1"}), False, True)
+    assert result["changed"] is applied and result.get("failed", False) is not applied
+    assert ("warnings" in result) is applied
+    if not applied:
+        assert "StdRegProv.SetStringValue of X: the answer was lost" in result["msg"] and "may have been applied" in result["msg"]
+    assert guest.count("invoke", "SetStringValue") == 1
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_data_exchange_switch_whose_answer_was_lost_is_read_again(host, applied):
+    host.lost_answers["ModifyGuestServiceSettings"] = applied
+    result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, True)
+    assert result["changed"] is applied and result.get("failed", False) is not applied
+    assert host.setting_of(VM_DB)["EnabledState"] == (2 if applied else 3)
+    if applied:
+        assert result["warnings"][0].startswith(f"VM 'db01' ({VM_DB}): switching Data Exchange enabled: the answer was lost")
+    else:
+        assert "may have been applied" in result["msg"] and "hyperv.avma.kvp_info" in result["msg"]
+    assert host.count("invoke", "ModifyGuestServiceSettings") == 1
+    assert integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, True)["changed"] is not applied
 
 
 # -- host_info ---------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._kvp import (
     ambiguous_names,
     batches,
     bound_values,
+    change_in_place,
     collect_items,
     diff_values,
     first_guid,
@@ -284,3 +285,15 @@ def test_wanted_items_are_validated():
 def test_wanted_items_that_cannot_be_sent(bad, message):
     with pytest.raises(ValueError, match=message):
         validate_wanted_items(bad)
+
+
+@pytest.mark.parametrize("change, current, done", [
+    (ItemChange("add", "New", None, "1"), {"new": "1"}, True),
+    (ItemChange("add", "New", None, "1"), {}, False),
+    (ItemChange("modify", "Keep", "1", "2"), {"Keep": "1"}, False),
+    (ItemChange("modify", "Keep", "1", "2"), {"KEEP": "2"}, True),
+    (ItemChange("remove", "Gone", "x", None), {"Other": "x"}, True),
+    (ItemChange("remove", "Gone", "x", None), {"gone": "x"}, False),
+])
+def test_change_in_place_after_reading_again(change, current, done):
+    assert change_in_place(change, current) is done

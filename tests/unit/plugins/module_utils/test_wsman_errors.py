@@ -38,6 +38,14 @@ CIMV2_WILDCARD = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/*"
 DISK_URI = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/win32_diskdrive"
 SLS_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/SoftwareLicensingService"
 MACHINE = "g2022dc (127.0.10.11:5985)"
+# The fault Windows answers a Pull with once the enumeration context expired (MS-WSMV 0x8033801B).
+INVALID_CONTEXT_FAULT = (
+    '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+    'xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Header><a:RelatesTo>x</a:RelatesTo></s:Header><s:Body><s:Fault>'
+    '<s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>n:InvalidEnumerationContext</s:Value></s:Subcode></s:Code>'
+    '<s:Reason><s:Text xml:lang="en-US">The enumeration context supplied in the message is not valid.</s:Text></s:Reason>'
+    '<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150858779" Machine="g2022dc">'
+    '<f:Message>The enumeration context is not valid.</f:Message></f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>')
 GET_OS = "Get Win32_OperatingSystem"
 
 
@@ -259,33 +267,161 @@ def test_transient_failure_then_success(make_client, wire, sleeps):
     assert len(transport.requests) == 3 and sleeps == [1.0, 2.0]
 
 
-@pytest.mark.parametrize("exception", [refused(), reset(), http_error(503), requests.exceptions.ReadTimeout("t"), WinRMOperationTimeoutError()])
-def test_invoke_is_never_retried(make_client, sleeps, exception):
-    client, transport = make_client(exception)
-    with pytest.raises(AvmaError):
-        invoke(client)
-    assert len(transport.requests) == 1 and not sleeps
-
-
 @pytest.mark.parametrize("exception, retried", [
     (refused(), True),
+    (requests.exceptions.ConnectTimeout("connect timed out"), True),
     (http_error(503), True),
-    (WinRMOperationTimeoutError(), True),
     (reset(), False),
     (requests.exceptions.ReadTimeout("t"), False),
+    (requests.exceptions.ChunkedEncodingError(urllib3.exceptions.ProtocolError(
+        "Connection broken", http.client.IncompleteRead(b"<s:Env", 200))), False),
+    (WinRMOperationTimeoutError(), False),
 ])
-def test_pull_is_retried_only_when_the_enumeration_cannot_have_moved(make_client, wire, sleeps, exception, retried):
-    answers = [wire("wmi_enumerate_EPR_win32_diskdrive_response_real.xml"), exception]
+def test_write_is_repeated_only_when_it_certainly_was_not_carried_out(make_client, wire, sleeps, exception, retried):
+    answer = wire("invoke_installproductkey_ok_synthetic.xml").replace(b"InstallProductKey", b"RefreshLicenseStatus")
+    client, transport = make_client(exception, answer)
     if retried:
-        answers.append(wire("wmi_pull_response_EndOfSequence_real.xml"))
-        client, transport = make_client(*answers)
-        assert len(client.enumerate(DISK_URI)) == 4
-        assert len(transport.requests) == 3
+        invoke(client)
+        assert len(transport.requests) == 2 and sleeps == [1.0]
     else:
-        client, transport = make_client(*answers)
         with pytest.raises(AvmaError):
-            client.enumerate(DISK_URI)
-        assert len(transport.requests) == 2 and not sleeps
+            invoke(client)
+        assert len(transport.requests) == 1 and not sleeps
+
+
+def test_read_only_methods_are_one_table_of_class_and_method():
+    assert {"StdRegProv.EnumKey", "StdRegProv.EnumValues", "StdRegProv.GetStringValue", "StdRegProv.GetDWORDValue",
+            "StdRegProv.CheckAccess"} <= _wsman.READ_ONLY_METHODS
+    assert not {"StdRegProv.SetStringValue", "StdRegProv.DeleteValue"} & _wsman.READ_ONLY_METHODS
+
+
+@pytest.mark.parametrize("exception", [reset(), requests.exceptions.ReadTimeout("t")])
+def test_read_only_method_is_retried_after_a_lost_answer(make_client, sleeps, exception):
+    from ansible_collections.hyperv.avma.plugins.module_utils._cim import build_method_input  # pylint: disable=import-outside-toplevel
+    registry_uri = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/default/StdRegProv"
+    answer = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing">'
+              b'<s:Header><a:RelatesTo>x</a:RelatesTo></s:Header><s:Body><p:EnumKey_OUTPUT xmlns:p="' + registry_uri.encode()
+              + b'"><p:ReturnValue>0</p:ReturnValue></p:EnumKey_OUTPUT></s:Body></s:Envelope>')
+    client, transport = make_client(exception, answer)
+    client.invoke(registry_uri, "EnumKey", build_method_input(registry_uri, "EnumKey", {"hDefKey": 2147483650, "sSubKeyName": "SOFTWARE"}))
+    assert len(transport.requests) == 2 and sleeps == [1.0]
+
+
+@pytest.mark.parametrize("exception, outcome", [
+    (refused(), "retried"),
+    (http_error(503), "retried"),
+    (WinRMOperationTimeoutError(), "retried"),
+    (reset(), "restarted"),
+    (requests.exceptions.ReadTimeout("t"), "restarted"),
+    ("invalid_context", "restarted"),
+])
+def test_pull_is_repeated_or_the_enumeration_restarted(make_client, wire, sleeps, exception, outcome):
+    if exception == "invalid_context":
+        exception = http_error(500, INVALID_CONTEXT_FAULT)
+    first = wire("wmi_enumerate_EPR_win32_diskdrive_response_real.xml")
+    last = wire("wmi_pull_response_EndOfSequence_real.xml")
+    answers = [first, exception, last] if outcome == "retried" else [first, exception, first, last]
+    client, transport = make_client(*answers)
+    items = client.enumerate(DISK_URI)
+    assert len(items) == 4, "the items of the interrupted pass are not counted twice"
+    actions = [request.action.rsplit("/", 1)[-1] for request in transport.requests]
+    assert actions == (["Enumerate", "Pull", "Pull"] if outcome == "retried" else ["Enumerate", "Pull", "Enumerate", "Pull"])
+    assert client.restarted_enumerations == (1 if outcome == "restarted" else 0)
+
+
+def test_enumeration_restarts_are_bounded(make_client, wire):
+    first = wire("wmi_enumerate_EPR_win32_diskdrive_response_real.xml")
+    client, transport = make_client(first, reset(), first, reset(), retries=1)
+    with pytest.raises(WinrmTransportError) as caught:
+        client.enumerate(DISK_URI)
+    assert caught.value.kind == "reset" and len(transport.requests) == 4
+
+
+def test_retries_stop_at_the_time_bound(make_client, sleeps):
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    def slow_refusal(_request):
+        now[0] += 25.0
+        return refused()
+
+    client, transport = make_client(*[slow_refusal] * 5, retries=4, retry_max_sec=60.0)
+    client.clock = clock
+    with pytest.raises(WinrmTransportError):
+        client.get(OS_URI, {"Name": "x"})
+    # Attempts fail at 25, 50 and 75 s: no retry starts once 60 s have passed.
+    assert len(transport.requests) == 3 and sleeps == [1.0, 2.0]
+
+
+class BuiltTransports(list):
+    """A stand-in for winrm.transport.Transport: each one built answers from its own script."""
+
+    def __init__(self, *scripts):
+        super().__init__()
+        self.scripts = list(scripts)
+
+    def __call__(self, **_kwargs):
+        from conftest import FakeTransport  # pylint: disable=import-outside-toplevel
+        transport = FakeTransport(*self.scripts.pop(0))
+        self.append(transport)
+        return transport
+
+
+@pytest.mark.parametrize("failure", [reset(), refused(), requests.exceptions.ReadTimeout("t")])
+def test_connection_failure_builds_a_new_authenticated_transport(monkeypatch, settings, wire, sleeps, failure):
+    ok = wire("get_msvm_concretejob_completed_synthetic.xml")
+    built = BuiltTransports([ok, failure], [ok])
+    monkeypatch.setattr(_wsman, "Transport", built)
+    client = WsmanClient(settings, sleep=sleeps)
+    client.get(OS_URI, {"Name": "x"})
+    client.get(OS_URI, {"Name": "x"})
+    assert len(built) == 2 and built[0].closed and not built[1].closed
+    assert [len(transport.requests) for transport in built] == [2, 1]
+
+
+def test_http_503_keeps_the_session(monkeypatch, settings, wire, sleeps):
+    ok = wire("get_msvm_concretejob_completed_synthetic.xml")
+    built = BuiltTransports([http_error(503), ok])
+    monkeypatch.setattr(_wsman, "Transport", built)
+    WsmanClient(settings, sleep=sleeps).get(OS_URI, {"Name": "x"})
+    assert len(built) == 1
+
+
+@pytest.mark.parametrize("refusal", [InvalidCredentialsError("rejected"), http_error(400)])
+def test_refusal_on_an_answered_session_authenticates_again(monkeypatch, settings, wire, sleeps, refusal):
+    ok = wire("get_msvm_concretejob_completed_synthetic.xml")
+    built = BuiltTransports([ok, refusal], [ok])
+    monkeypatch.setattr(_wsman, "Transport", built)
+    client = WsmanClient(settings, sleep=sleeps)
+    client.get(OS_URI, {"Name": "x"})
+    client.get(OS_URI, {"Name": "x"})
+    assert len(built) == 2 and built[0].closed
+
+
+def test_credentials_refused_on_a_new_session_are_not_retried(monkeypatch, settings, sleeps):
+    built = BuiltTransports([InvalidCredentialsError("rejected")])
+    monkeypatch.setattr(_wsman, "Transport", built)
+    with pytest.raises(WinrmAuthenticationError):
+        WsmanClient(settings, sleep=sleeps).get(OS_URI, {"Name": "x"})
+    assert len(built) == 1 and not sleeps
+
+
+@pytest.mark.parametrize("exception", [
+    requests.exceptions.ChunkedEncodingError(urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead(200 bytes read, 800 more expected)",
+                                                                              http.client.IncompleteRead(b"x" * 200, 800))),
+    http.client.IncompleteRead(b"x" * 200, 800),
+    urllib3.exceptions.ProtocolError("Connection broken", ConnectionResetError(104, "reset")),
+])
+def test_cut_off_answer_is_a_reset_and_reads_are_retried(make_client, wire, sleeps, exception):
+    client, transport = make_client(exception, wire("get_msvm_concretejob_completed_synthetic.xml"))
+    client.get(OS_URI, {"Name": "x"})
+    assert len(transport.requests) == 2
+    client, _transport = make_client(exception, retries=0)
+    with pytest.raises(WinrmTransportError) as caught:
+        client.get(OS_URI, {"Name": "x"})
+    assert caught.value.kind == "reset"
 
 
 def test_transport_construction_errors_are_translated(monkeypatch, settings):
