@@ -3,26 +3,60 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Filters that build the fleet compliance report and render it; documented in compliance_report.yml,
-report_html.yml and report_csv.yml beside this file."""
+report_html.yml, report_csv.yml and report_usage_csv.yml beside this file."""
 
 from __future__ import annotations
 
+import getpass
+import json
+import pathlib
+import socket
+
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hyperv.avma.plugins.module_utils._compliance import build_report
-from ansible_collections.hyperv.avma.plugins.module_utils._report_render import render_csv, render_html
+from ansible_collections.hyperv.avma.plugins.module_utils._compliance import DEFAULT_RENEWAL_DAYS, build_report
+from ansible_collections.hyperv.avma.plugins.module_utils._report_render import render_csv, render_html, render_usage_csv
+
+_COLLECTION_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def compliance_report(hosts, guests=None, generated_at=None):
+def _collection_version():
+    """The version of this copy of the collection: MANIFEST.json of an installed build, else galaxy.yml of a source
+    tree; None when neither says."""
+    manifest = _COLLECTION_ROOT / "MANIFEST.json"
+    if manifest.is_file():
+        return json.loads(manifest.read_text(encoding="utf-8")).get("collection_info", {}).get("version")
+    galaxy = _COLLECTION_ROOT / "galaxy.yml"
+    if galaxy.is_file():
+        for line in galaxy.read_text(encoding="utf-8").splitlines():
+            if line.startswith("version:"):
+                return line.split(":", 1)[1].strip().strip("'\"")
+    return None
+
+
+def _run_context():
+    """Where the report is made: collection version, controller host name and user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = None
+    return dict(collection_version=_collection_version(), controller=socket.getfqdn(), user=user)
+
+
+def compliance_report(hosts, guests=None, generated_at=None, renewal_days=DEFAULT_RENEWAL_DAYS, usage_from=None, usage_to=None):
     if not isinstance(hosts, list) or not all(isinstance(host, dict) and host.get("name") for host in hosts):
         raise AnsibleFilterError("compliance_report expects a list of hosts, each a dict with at least 'name'")
     if guests is not None and not isinstance(guests, dict):
         raise AnsibleFilterError("compliance_report expects guests as a dict of guest name -> activation facts")
-    return build_report(hosts, guests, generated_at)
+    try:
+        return build_report(hosts, guests, generated_at, renewal_days=int(renewal_days), usage_from=usage_from or None,
+                            usage_to=usage_to or None, context=_run_context())
+    except ValueError as error:
+        raise AnsibleFilterError("compliance_report: %s" % error) from error
 
 
 def _report(value, filter_name):
-    if not isinstance(value, dict) or not {"summary", "hosts", "problems"} <= set(value):
+    if not isinstance(value, dict) or not {"summary", "hosts", "problems", "usage"} <= set(value):
         raise AnsibleFilterError("%s expects a report made by hyperv.avma.compliance_report" % filter_name)
     return value
 
@@ -35,7 +69,11 @@ def report_csv(report):
     return render_csv(_report(report, "report_csv"))
 
 
+def report_usage_csv(report):
+    return render_usage_csv(_report(report, "report_usage_csv"))
+
+
 class FilterModule:
 
     def filters(self):
-        return dict(compliance_report=compliance_report, report_html=report_html, report_csv=report_csv)
+        return dict(compliance_report=compliance_report, report_html=report_html, report_csv=report_csv, report_usage_csv=report_usage_csv)

@@ -23,7 +23,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._avma import (
     validate_product_key,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClass, CimProperty, wql_string
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, CimMethodError, WsmanFaultError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, CimMethodError, WsmanFaultError, answer_lost
 from ansible_collections.hyperv.avma.plugins.module_utils._events import latest_guest_outcome, utc_now
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import (
     KVP_KEYS,
@@ -35,9 +35,12 @@ from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._licensing import (
     LICENSED,
+    REPLACE_NOT_LICENSED,
+    REPLACE_POLICIES,
     WINDOWS_APPLICATION_ID,
     activation_facts,
     description_channel,
+    plan_key_install,
     status_reason,
 )
 
@@ -133,6 +136,7 @@ PRODUCT_KEY_SPEC = dict(
     clean_stale_kvp=dict(type="bool", default=True),
     stale_kvp_names=dict(type="list", elements="str", default=[]),
     publish_kvp=dict(type="bool", default=False),
+    replace_key=dict(type="str", default=REPLACE_NOT_LICENSED, choices=list(REPLACE_POLICIES)),
 )
 
 
@@ -224,10 +228,16 @@ class _Guest:
     def invoke_service(self, method, params=None):
         return self.cim.invoke(SOFTWARE_LICENSING_SERVICE, method, params, selectors=self.service())
 
-    def install(self, key):
+    def install(self, key, operating_system):
         try:
             self.invoke_service("InstallProductKey", {"ProductKey": key})
-        except (CimMethodError, WsmanFaultError) as error:
+        except AvmaError as error:
+            if answer_lost(error):
+                self._check_lost_install(key, operating_system, error)
+                self.invoke_service("RefreshLicenseStatus")
+                return
+            if not isinstance(error, (CimMethodError, WsmanFaultError)):
+                raise
             hresult = licensing_hresult(error)
             if hresult is None:
                 raise
@@ -236,6 +246,19 @@ class _Guest:
                 mask_product_key(key), reason["hex"], " (%s)" % reason["meaning"] if reason["meaning"] else
                 " (the key does not fit this Windows version and edition, or is not a valid key)")) from error
         self.invoke_service("RefreshLicenseStatus")
+
+    def _check_lost_install(self, key, operating_system, lost):
+        """After an InstallProductKey whose answer was lost: return when the guest carries the key (the write was
+        applied), else raise saying whether it was not applied or may still have been."""
+        try:
+            facts = activation_facts(operating_system, read_keyed_products(self.cim))
+        except AvmaError as error:
+            raise AvmaError("InstallProductKey of the key %s may have been applied: its answer was lost (%s) and reading the "
+                            "key back failed too (%s); check with hyperv.avma.activation_facts, then run the task again"
+                            % (mask_product_key(key), lost.message, error.message)) from lost
+        if not _same_key(facts["windows_product"], key):
+            raise AvmaError("the answer to InstallProductKey was lost (%s) and the guest does not carry the key %s: it was not "
+                            "installed; run the task again" % (lost.message, mask_product_key(key))) from lost
 
     def uninstall(self, product):
         self.cim.invoke(SOFTWARE_LICENSING_PRODUCT, "UninstallProductKey", selectors={"ID": product["id"]})
@@ -391,10 +414,14 @@ def _product_key(cim, params, check_mode, diff):
     after = before
     after_summary = key_summary(before)
 
+    kept = None
     if params["state"] == "present":
         key, key_is_avma = _target_key(explicit, os_part)
-        install = not _same_key(product, key)
-        activate = params["activate"] and (install or product["license_status"] != LICENSED)
+        plan = plan_key_install(target_key=key, target_is_avma=key_is_avma, installed=key_summary(before), activate=params["activate"],
+                                replace=params["replace_key"], is_hyperv_vm=any(hyperv_host.values()))
+        if plan["refusal"]:
+            raise AvmaValueError(plan["refusal"])
+        install, activate, kept = plan["install"], plan["activate"], plan["kept"]
         if install:
             actions.append("install the key %s%s" % (mask_product_key(key), " (AVMA)" if key_is_avma else ""))
         if activate:
@@ -403,11 +430,14 @@ def _product_key(cim, params, check_mode, diff):
             after_summary = dict(after_summary, partial_product_key=key[-5:], channel=None, description_channel=None,
                                  license_status=None, license_status_reason=None, is_avma=key_is_avma)
         if activate:
-            after_summary = dict(after_summary, license_status="Licensed")
+            # Whether activation succeeds depends on the Hyper-V host (AVMA) or the activation service: not predicted.
+            after_summary = dict(after_summary, license_status=None, license_status_reason=None)
+        if kept:
+            key_is_avma = bool(after_summary["is_avma"])
         if not check_mode:
             since = utc_now() - _EVENT_CLOCK_SKEW
             if install:
-                guest.install(key)
+                guest.install(key, operating_system)
                 after = activation_facts(operating_system, read_keyed_products(cim))
                 if not _same_key(after["windows_product"], key):
                     raise AvmaError("InstallProductKey succeeded but the Windows product does not carry the key %s" % mask_product_key(key))
@@ -433,7 +463,8 @@ def _product_key(cim, params, check_mode, diff):
                 after_summary = key_summary(after)
         after_is_avma = bool(after_summary["is_avma"])
 
-    current, wanted = _kvp_changes(cim, after_is_avma, after, params, predicted=check_mode and bool(actions))
+    # A kept licence is left exactly as it is: no KVP write either.
+    current, wanted = ({}, {}) if kept else _kvp_changes(cim, after_is_avma, after, params, predicted=check_mode and bool(actions))
     kvp = _kvp_report(current, wanted)
     if kvp["removed"]:
         actions.append("remove the guest KVP items %s" % ", ".join(kvp["removed"]))
@@ -443,7 +474,7 @@ def _product_key(cim, params, check_mode, diff):
         _apply_kvp(cim, current, wanted)
 
     result = dict(changed=bool(actions), actions=actions, os=os_part, hyperv_host=hyperv_host,
-                  before=key_summary(before), after=after_summary, kvp=kvp)
+                  before=key_summary(before), after=after_summary, kvp=kvp, kept=kept)
     if diff:
         result["diff"] = dict(before=_diff_view(key_summary(before), current), after=_diff_view(after_summary, wanted))
     return result

@@ -194,3 +194,46 @@ def _int_or_none(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# product_key: what to do, decided before anything is written; check mode and the real run follow the same plan
+
+REPLACE_NOT_LICENSED = "not_licensed"
+REPLACE_ALWAYS = "always"
+REPLACE_POLICIES = (REPLACE_NOT_LICENSED, REPLACE_ALWAYS)
+
+
+def plan_key_install(*, target_key, target_is_avma, installed, activate, replace, is_hyperv_vm):
+    """The plan of product_key with state=present, as a dict:
+
+    - ``refusal``: why nothing may be done (an AVMA key on a machine that is not a Hyper-V VM), else None;
+    - ``install``: whether to install ``target_key``; ``activate``: whether to activate afterwards;
+    - ``kept``: the installed key kept by the replace policy (``partial_product_key``, ``channel``, ``license_status``,
+      ``reason``), else None.
+
+    ``installed`` is the Windows product's key summary (``partial_product_key``, ``is_avma``, ``channel``,
+    ``license_status`` name) or None; ``replace`` one of REPLACE_POLICIES: V(not_licensed) never replaces a Licensed
+    non-AVMA key, V(always) replaces any other key. ``is_hyperv_vm`` False refuses an AVMA key.
+    """
+    if replace not in REPLACE_POLICIES:
+        raise ValueError("replace must be one of %s, not %r" % (", ".join(REPLACE_POLICIES), replace))
+    plan = dict(refusal=None, install=False, activate=False, kept=None)
+    if target_is_avma and not is_hyperv_vm:
+        plan["refusal"] = ("this machine is not a Hyper-V virtual machine (the Hyper-V host has published no Guest\\Parameters "
+                           "KVP values to it: it is a physical machine, a VM of another hypervisor, or its Data Exchange "
+                           "integration service is off), so an AVMA key cannot activate it; nothing was changed")
+        return plan
+    partial = ((installed or {}).get("partial_product_key") or "").strip().upper()
+    licensed = (installed or {}).get("license_status") == license_status_name(LICENSED)
+    if partial and partial == target_key[-5:]:
+        plan["activate"] = activate and not licensed
+        return plan
+    if partial and licensed and not installed.get("is_avma") and replace == REPLACE_NOT_LICENSED:
+        plan["kept"] = dict(partial_product_key=partial, channel=installed.get("description_channel") or installed.get("channel"),
+                            license_status=installed.get("license_status"),
+                            reason="a Licensed non-AVMA key is kept unless replace_key=always")
+        return plan
+    plan["install"] = True
+    plan["activate"] = activate
+    return plan

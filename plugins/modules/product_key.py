@@ -26,6 +26,13 @@ description:
   - Whether the guest's Hyper-V host can activate it (Datacenter, activated, not older than the guest, Data Exchange
     on) is checked on the host, for example with the C(hyperv.avma.guest_activation) role; this module sees the
     guest only, and reports a failed activation with its decoded reason.
+  - An AVMA key (O(key) omitted, V(avma), or an AVMA key given) is refused before anything is written on a machine
+    that is not a Hyper-V virtual machine, that is one into which no Hyper-V host has published the
+    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters) values (a physical machine, a Hyper-V host, a VM
+    of another hypervisor, or a VM whose Data Exchange service has never run); no AVMA key can activate there.
+  - When the answer to C(InstallProductKey) is lost (connection reset, or no answer within the read timeout), the
+    key is read back: RV(changed) then says what the guest really carries, or the task fails saying the key was not
+    installed, or that it may have been and how to check.
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
   - hyperv.avma contributors (@hyperv-avma)
@@ -35,7 +42,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reads the guest and returns what would change, in RV(actions) and the diff; writes nothing.
+    description:
+      - Reads the guest and returns what would change, in RV(actions) and the diff; writes nothing. The same plan
+        decides check mode and the real run.
+      - Check mode never predicts the licence status after an activation (RV(after.license_status) is null): whether
+        it succeeds depends on the Hyper-V host (AVMA) or the activation service. The
+        P(hyperv.avma.guest_activation#role) role asks the host first.
   diff_mode:
     support: full
     description: Shows the key (masked down to its last five characters), its channel, the licence status and the KVP items before and after.
@@ -91,6 +103,17 @@ options:
     type: list
     elements: str
     default: []
+  replace_key:
+    description:
+      - What may be replaced with O(state=present) when the guest already holds another key.
+      - V(not_licensed) never replaces a key that is not an AVMA key while Windows is Licensed with it (for example a
+        deliberate, working MAK or retail key): nothing is written, not even KVP, and RV(kept) says what was kept. An
+        AVMA key, or a key Windows is not Licensed with, is replaced.
+      - V(always) replaces any other key.
+    type: str
+    choices: [not_licensed, always]
+    default: not_licensed
+    version_added: 0.2.0
   publish_kvp:
     description:
       - When the guest ends with an AVMA key, publish its activation status as guest KVP items, so that the hoster
@@ -133,6 +156,10 @@ EXAMPLES = r"""
     key: avma
     activate: false
     publish_kvp: true
+
+- name: Switch every guest to AVMA, also those licensed with a working MAK or retail key
+  hyperv.avma.product_key:
+    replace_key: always
 
 - name: Remove an AVMA key
   hyperv.avma.product_key:
@@ -227,9 +254,32 @@ before:
 after:
   description:
     - The Windows key after the task, with the same fields as RV(before).
-    - In check mode, what the task expects; fields it cannot know before the key is installed are null.
+    - In check mode, what the task expects; fields it cannot know before the key is installed or activated (the licence
+      status after an activation) are null.
   returned: always
   type: dict
+kept:
+  description:
+    - The installed key that O(replace_key=not_licensed) kept instead of installing O(key), or null.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  contains:
+    partial_product_key:
+      description: Last five characters of the key kept.
+      type: str
+      sample: 2YT43
+    channel:
+      description: Its channel, as the product's description names it (else C(ProductKeyChannel)).
+      type: str
+      sample: VOLUME_MAK
+    license_status:
+      description: Its licence status.
+      type: str
+      sample: Licensed
+    reason:
+      description: Why it was kept.
+      type: str
 kvp:
   description: Guest KVP items (values of the C(Guest) registry key) the task removed or published, or would.
   returned: always

@@ -9,7 +9,7 @@ Every error is a ``ValueError`` naming the file, the machine and the field, e.g.
 import hashlib
 import ipaddress
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import yaml
 
@@ -34,6 +34,7 @@ LICENSE_FIELDS = {"channel", "status", "status_reason", "grace_minutes", "partia
 EXTRA_PRODUCT_FIELDS = {"application", "name", "description", "license_family", "channel", "status", "addon",
                         "partial_product_key"}
 ACCEPTED_KEY_FIELDS = {"key", "channel", "edition", "activates", "product_key_channel"}
+RELATIVE_TIME = re.compile(r"^-(\d{1,4})([hd])$")
 EVENT_FIELDS = {"log", "id", "time", "source", "type", "insertion_strings", "message"}
 APPLICATIONS = {"windows": catalog.WINDOWS_APPLICATION_ID, "office": catalog.OFFICE_APPLICATION_ID}
 
@@ -253,6 +254,18 @@ class _MachineReader:
             self.fail(field, "must be 5 characters A-Z or 0-9, got %r" % (value,))
         return value
 
+    def _event_time(self, field, value):
+        """An event's time: ISO 8601 with a zone, or a duration before the lab starts (``-36h``, ``-2d``), so that a
+        fleet can hold history that is recent whenever it is started."""
+        match = RELATIVE_TIME.match(value) if isinstance(value, str) else None
+        if match:
+            amount, unit = int(match.group(1)), match.group(2)
+            return normalize("datetime", eventlog.now() - timedelta(**{dict(h="hours", d="days")[unit]: amount}))
+        time = self._datetime(field, value)
+        if time is None:
+            self.fail(field, "is required: an ISO 8601 date and time with a time zone, or a duration before now like -2d or -36h")
+        return time
+
     def _datetime(self, field, value):
         if value is None:
             return None
@@ -405,9 +418,7 @@ class _MachineReader:
             log = {name.lower(): name for name in eventlog.LOGS}.get(str(raw.get("log", eventlog.APPLICATION_LOG)).lower())
             if log is None:
                 self.fail(field + ".log", "must be one of %s" % ", ".join(eventlog.LOGS))
-            time = self._datetime(field + ".time", raw.get("time"))
-            if time is None:
-                self.fail(field + ".time", "is required: an ISO 8601 date and time with a time zone")
+            time = self._event_time(field + ".time", raw.get("time"))
             event_type = raw.get("type", "information")
             if event_type not in eventlog.EVENT_TYPES:
                 self.fail(field + ".type", "must be one of %s, got %r" % (", ".join(eventlog.EVENT_TYPES), event_type))

@@ -1,7 +1,9 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The demo: hyperv.avma.site against the lab's demo fleet ends with a report whose problems are exactly the
-fleet's planted troubles, and the HTML report shows them in a real browser (headless Chromium)."""
+fleet's planted troubles, and the HTML report shows them in a real browser (headless Chromium). The host-only report
+(playbooks/report.yml) calls no guest compliant without evidence, before and after the site run, and the site run's
+check mode predicts, guest by guest, what the real run then does."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FLEET = "../../hvlab/fleets/demo.yml"
 
+ACTIVATED = {"g25dc", "g25std", "g25az", "g22dc", "g22stdx", "g22az", "g19dc", "g19std", "g19ess", "g16dc", "g16std", "g16ess",
+             "g12dc", "g12std", "g12ess", "g22core", "w22dc", "w22std", "w19dc", "w19std", "w16std", "w12dc", "o19dc", "o16std"}
 PLANTED = {
     ("hv2022na", None, "host_not_activated"),
     ("hv2022na", "g19na", "avma_host_cannot_activate"),
@@ -29,13 +33,32 @@ PLANTED = {
 REFUSED_GUESTS = {"g19na", "g22std", "g22on19", "gdxoff", "g22eval"}
 
 
+def _host_only_report(lab, playbook_runner, tmp_path_factory, name):
+    report_dir = tmp_path_factory.mktemp(name)
+    run = playbook_runner(tmp_path_factory.mktemp(name + "-run"), ROOT / "playbooks" / "report.yml", lab.inventory,
+                          extra_vars=dict(compliance_report_dir=str(report_dir)))
+    assert run.returncode == 0, run.stdout[-3000:]
+    return json.loads((report_dir / "avma-report.json").read_text()), (report_dir / "avma-report.html").read_text()
+
+
 @pytest.fixture(scope="module")
-def site_run(lab, playbook_runner, tmp_path_factory):
-    """One run of the site playbook, as tools/demo.sh runs it."""
+def runs(lab, playbook_runner, tmp_path_factory):
+    """In this order on one fresh demo fleet: the host-only report, the site playbook in check mode, the site
+    playbook as tools/demo.sh runs it, and the host-only report again."""
+    before = _host_only_report(lab, playbook_runner, tmp_path_factory, "before")
+    site_vars = dict(host_setup_data_exchange=False)
+    check = playbook_runner(tmp_path_factory.mktemp("check"), ROOT / "playbooks" / "site.yml", lab.inventory, "--check",
+                            extra_vars=dict(site_vars, compliance_report_dir=str(tmp_path_factory.mktemp("check-report"))))
     report_dir = tmp_path_factory.mktemp("report")
-    run = playbook_runner(tmp_path_factory.mktemp("site"), ROOT / "playbooks" / "site.yml", lab.inventory,
-                          extra_vars=dict(host_setup_data_exchange=False, compliance_report_dir=str(report_dir)))
-    return run, report_dir
+    site = playbook_runner(tmp_path_factory.mktemp("site"), ROOT / "playbooks" / "site.yml", lab.inventory,
+                           extra_vars=dict(site_vars, compliance_report_dir=str(report_dir)))
+    after = _host_only_report(lab, playbook_runner, tmp_path_factory, "after")
+    return dict(before=before, check=check, site=(site, report_dir), after=after)
+
+
+@pytest.fixture(scope="module")
+def site_run(runs):
+    return runs["site"]
 
 
 def recap(run):
@@ -54,6 +77,46 @@ def test_report_names_exactly_the_planted_troubles(site_run):
     assert {(problem["host"], problem["vm"], problem["code"]) for problem in report["problems"]} == PLANTED
     assert report["summary"]["vms"] == 29 and report["summary"]["non_compliant_vms"] == 5
     assert (report_dir / "avma-report.csv").read_text().count("\n") == 30
+
+
+def states(report):
+    return {vm["name"]: vm["compliance"] for host in report["hosts"] for vm in host["vms"]}
+
+
+def test_host_only_report_before_activation_calls_nothing_compliant(runs):
+    report, page = runs["before"]
+    assert report["scope"]["guests_read"] == []
+    assert {name for name, state in states(report).items() if state == "compliant"} == set()
+    # The hosts' Event 12310 history shows the three AVMA guests that keep failing; the evaluation edition shows in KVP.
+    assert {name for name, state in states(report).items() if state == "not_compliant"} == {"g22eval", "g19na", "g22std", "g22on19"}
+    assert report["summary"]["unknown_vms"] == 25
+    unknown = [vm for host in report["hosts"] for vm in host["vms"] if vm["compliance"] == "unknown"]
+    assert all("read the guest" in vm["settle"] for vm in unknown)
+    assert 'data-summary="compliant-vms">0<' in page and 'data-summary="unknown-vms">25<' in page
+
+
+def test_host_only_report_after_site_shows_exactly_the_activated_guests_compliant(runs):
+    report, page = runs["after"]
+    by_state = {state: {name for name, value in states(report).items() if value == state} for state in ("compliant", "not_compliant", "unknown")}
+    assert by_state["compliant"] == ACTIVATED
+    assert by_state["not_compliant"] == {"g19na", "g22std", "g22on19", "g22eval"}
+    assert by_state["unknown"] == {"gdxoff"}
+    vms = {vm["name"]: vm for host in report["hosts"] for vm in host["vms"]}
+    newly_activated = {name for name in ACTIVATED if vms[name]["avma_requests"]["count"]}
+    assert newly_activated and all(vms[name]["evidence"][0]["source"] == "host_12310" for name in newly_activated)
+    assert {vms[name]["problems"][0]["code"] for name in ("g19na", "g22std", "g22on19")} == {"avma_host_cannot_activate"}
+    assert "Data Exchange is off" in vms["gdxoff"]["settle"]
+    assert 'data-summary="compliant-vms">%d<' % len(ACTIVATED) in page
+    assert page.count('data-compliance="compliant"') == len(ACTIVATED) and page.count('data-compliance="unknown"') == 1
+
+
+def test_check_mode_predicts_the_real_run_guest_by_guest(runs):
+    check, real = recap(runs["check"]), recap(runs["site"][0])
+    guests = sorted(name for name in real if name.startswith(("g", "w", "o")))
+    assert len(guests) == 29
+    predicted = {name: (check[name]["failed"], check[name]["changed"] != "0") for name in guests}
+    outcome = {name: (real[name]["failed"], real[name]["changed"] != "0") for name in guests}
+    assert predicted == outcome
 
 
 class _Page(html.parser.HTMLParser):

@@ -130,3 +130,37 @@ def test_switch_to_a_mak_key_cleans_kvp_then_absent_removes_it(lab, ansible_play
     gone = ansible_playbook("product_key.yml", lab.inventory, extra_vars=dict(switch, pk_state="absent"))
     assert gone.returncode == 0 and results(results_dir)["pk22mak"]["changed"] is False
     assert machine_stats(lab, "pk22mak")["total_writes"] == 0
+
+
+def test_avma_key_on_a_hyperv_host_is_refused_before_any_write(lab, ansible_playbook, results_dir):
+    lab.admin("POST", "/reset")
+    lab.reset_stats()
+    run = ansible_playbook("product_key.yml", lab.inventory, extra_vars=dict(target_hosts="pkhv", results_dir=str(results_dir)))
+    message = failure(run, "pkhv")
+    assert "not a Hyper-V virtual machine" in message and "nothing was changed" in message
+    assert machine_stats(lab, "pkhv")["total_writes"] == 0
+
+
+def test_a_licensed_mak_key_is_kept_unless_replace_key_always(lab, ansible_playbook, results_dir):
+    lab.admin("POST", "/reset")
+    to_mak = dict(target_hosts="pk22mak", results_dir=str(results_dir), pk_key=MAK, pk_clean_stale_kvp=False)
+    assert ansible_playbook("product_key.yml", lab.inventory, extra_vars=to_mak).returncode == 0
+    # Now a guest licensed with a MAK key that still publishes the AVMA items of its former key.
+    lab.reset_stats()
+    avma = dict(target_hosts="pk22mak", results_dir=str(results_dir), pk_publish_kvp=True)
+    for arguments in (("--check",), ()):
+        kept_run = ansible_playbook("product_key.yml", lab.inventory, *arguments, extra_vars=avma)
+        assert kept_run.returncode == 0, kept_run.stdout[-3000:]
+        kept = results(results_dir)["pk22mak"]
+        assert kept["changed"] is False and kept["actions"] == []
+        assert kept["kept"] == dict(partial_product_key="FG6KM", channel="VOLUME_MAK", license_status="Licensed",
+                                    reason="a Licensed non-AVMA key is kept unless replace_key=always")
+    assert machine_stats(lab, "pk22mak")["total_writes"] == 0
+
+    switched_run = ansible_playbook("product_key.yml", lab.inventory, extra_vars=dict(avma, pk_replace_key="always"))
+    assert switched_run.returncode == 0, switched_run.stdout[-3000:]
+    switched = results(results_dir)["pk22mak"]
+    assert switched["before"]["partial_product_key"] == "FG6KM" and switched["after"]["is_avma"] is True
+    assert switched["after"]["license_status"] == "Licensed" and switched["kept"] is None
+    # The items left from the former AVMA key are brought up to the new key (only values that differ are written).
+    assert "HyperVAvma.PartialProductKey" in switched["kvp"]["published"] and switched["kvp"]["removed"] == []

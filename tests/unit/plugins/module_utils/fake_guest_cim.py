@@ -40,11 +40,12 @@ class FakeGuest:
     channel its product row shows once installed (default VOLUME_MAK). With ``licensing_faults``, the licensing
     methods fail as Windows makes them fail: the WMI call itself fails, which WS-Man answers with a fault carrying the
     HRESULT; otherwise as a ReturnValue. With ``activates_on_install``, an installed key is licensed at once (as an
-    AVMA key asks its host when it goes in)."""
+    AVMA key asks its host when it goes in). ``hyperv_vm`` gives it the Guest\\Parameters values a Hyper-V host
+    publishes into its VMs."""
 
     def __init__(self, *, name="g2022dc", build=20348, sku=8, product=None, channels=None, activation=("licensed",),
                  install_refusal=None, registry=None, denied_keys=(), events=(), event_log_error=None, licensing_faults=False,
-                 activates_on_install=False):
+                 activates_on_install=False, hyperv_vm=True):
         self.display_name = name
         self.os = dict(Caption="Microsoft Windows Server", Version="10.0.%d" % build, BuildNumber=str(build), OperatingSystemSKU=sku,
                        ProductType=3, CSName=name.upper())
@@ -55,6 +56,10 @@ class FakeGuest:
         self.install_refusal = install_refusal
         self.registry = {key.lower(): {} for key in KVP_KEYS}
         self.key_names = {key.lower(): key for key in KVP_KEYS}
+        if hyperv_vm:
+            # What a Hyper-V host publishes into every VM it runs (hyperv_vm=False: a physical machine).
+            self.registry[PARAMETERS_KEY.lower()] = {"HostName": (1, "hv2022.corp.example"), "PhysicalHostName": (1, "HV2022"),
+                                                     "VirtualMachineName": (1, name)}
         for key, values in (registry or {}).items():
             self.registry[key.lower()] = dict(values)
             self.key_names[key.lower()] = key

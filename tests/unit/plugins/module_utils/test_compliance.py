@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
-from ansible_collections.hyperv.avma.plugins.module_utils._compliance import build_report
+import pytest
+
+from ansible_collections.hyperv.avma.plugins.module_utils._compliance import build_report, iso_time, usage_history, host_requests
+
+NOW = "2026-12-02T12:00:00"
+
 
 READY_2022 = dict(host=dict(name="HV1", os=dict(release="2022", edition_id="ServerDatacenter"), is_datacenter=True, activated=True,
                             hyperv_installed=True),
                   can_activate_releases=["2022", "2019", "2016", "2012 R2"], problems=[], ready=True)
 
 
-def vm(name, *, release="2022", data_exchange=True, state="running", published=None):
+def vm(name, *, release="2022", data_exchange=True, state="running", published=None, edition="ServerDatacenter"):
     items = {"HyperVAvma." + key: value for key, value in (published or {}).items()}
     return dict(name=name, id=name.upper() + "-ID", state=state, data_exchange=dict(enabled=data_exchange),
                 guest_items=items, intrinsic_facts=dict(fqdn=name + ".corp.example", os_name="Windows Server", os_release=release,
-                                                        os_edition_id="ServerDatacenter", ipv4_addresses=["10.0.0.1"]))
+                                                        os_edition_id=edition, ipv4_addresses=["10.0.0.1"]))
 
 
 def guest(avma=True, status=1, reason=0, edition="ServerDatacenter", release="2022", key=True):
@@ -28,14 +33,26 @@ def host(name, host_info=None, vms=(), events=()):
     return dict(name=name, host_info=host_info or READY_2022, kvp=dict(vms=list(vms)), events=list(events))
 
 
+def request(name, time, outcome="AVMA Success"):
+    return dict(event_id=12310, time_generated=time, insertion_strings=[name, name.upper(), "Microsoft Windows Server 2022", outcome, "0x00000000"])
+
+
+def states(report):
+    return {vm["name"]: vm["compliance"] for entry in report["hosts"] for vm in entry["vms"]}
+
+
 def codes(report):
     return sorted(((problem["host"], problem["vm"], problem["code"]) for problem in report["problems"]), key=lambda row: (row[0], row[1] or "", row[2]))
 
 
 def test_a_compliant_fleet_has_no_problems():
-    report = build_report([host("hv1", vms=[vm("web")])], guests={"web": guest()})
+    report = build_report([host("hv1", vms=[vm("web")])], guests={"web": guest()}, generated_at=NOW)
     assert codes(report) == []
-    assert report["summary"] == dict(hosts=1, hosts_not_ready=0, vms=1, compliant_vms=1, non_compliant_vms=0, problems=0)
+    assert report["summary"] == dict(hosts=1, hosts_failed=0, hosts_not_ready=0, vms=1, compliant_vms=1, non_compliant_vms=0,
+                                     unknown_vms=0, problems=0)
+    assert report["hosts"][0]["vms"][0]["evidence"][0]["source"] == "guest"
+    assert report["scope"] == dict(hosts_asked=["hv1"], hosts_read=["hv1"], hosts_failed=[], guests_read=["web"])
+    assert report["schema_version"] == 2 and report["generated_at"] == "2026-12-02T12:00:00+00:00"
 
 
 def test_host_problems_and_their_avma_guests():
@@ -66,10 +83,94 @@ def test_evaluation_edition_without_a_key():
     assert "evaluation edition" in report["problems"][0]["message"]
 
 
-def test_without_guest_access_the_published_status_counts():
-    report = build_report([host("hv1", vms=[vm("a", published=dict(Channel="AVMA", LicenseStatus="Licensed")),
-                                            vm("b", published=dict(Channel="AVMA", LicenseStatus="Unlicensed"))])])
+def test_without_guest_access_the_published_status_counts_with_its_age():
+    report = build_report([host("hv1", vms=[vm("a", published=dict(Channel="AVMA", LicenseStatus="Licensed", LastActivationTime="2026-11-30T12:00:00Z")),
+                                            vm("b", published=dict(Channel="AVMA", LicenseStatus="Unlicensed"))])], generated_at=NOW)
     assert codes(report) == [("hv1", "b", "guest_not_licensed")]
+    assert states(report) == dict(a="compliant", b="not_compliant")
+    evidence = report["hosts"][0]["vms"][0]["evidence"][0]
+    assert evidence["source"] == "guest_kvp" and evidence["age_days"] == 2.0
+
+
+def test_nothing_is_compliant_without_evidence():
+    report = build_report([host("hv1", vms=[vm("quiet"), vm("off", state="off"), vm("dx", data_exchange=False)])], generated_at=NOW)
+    assert states(report) == dict(quiet="unknown", off="unknown", dx="unknown")
+    assert report["summary"]["unknown_vms"] == 3 and report["summary"]["compliant_vms"] == 0
+    settles = {entry["name"]: entry["settle"] for entry in report["hosts"][0]["vms"]}
+    assert "Event 12310" in settles["quiet"] and "read the guest" in settles["quiet"]
+    assert "not running" in settles["off"] and "Data Exchange is off" in settles["dx"]
+    assert codes(report) == []
+
+
+def test_host_side_12310_requests_within_the_renewal_window():
+    events = [request("recent", "2026-11-28T08:00:00Z"), request("old", "2026-11-10T08:00:00Z"),
+              request("denied", "2026-11-30T08:00:00Z", outcome="Activation Denied"), request("recent", "2026-11-01T08:00:00Z")]
+    report = build_report([host("hv1", vms=[vm("recent"), vm("old"), vm("denied")], events=events)], generated_at=NOW)
+    assert states(report) == dict(recent="compliant", old="unknown", denied="not_compliant")
+    entries = {entry["name"]: entry for entry in report["hosts"][0]["vms"]}
+    assert entries["recent"]["evidence"][0]["source"] == "host_12310" and entries["recent"]["evidence"][0]["age_days"] == 4.2
+    assert entries["recent"]["avma_requests"]["count"] == 2
+    assert "older than the 7-day renewal window" in entries["old"]["settle"]
+    assert codes(report) == [("hv1", "denied", "avma_request_failed")]
+    wider = build_report([host("hv1", vms=[vm("old")], events=events)], generated_at=NOW, renewal_days=30)
+    assert states(wider) == dict(old="compliant")
+
+
+def test_host_side_requests_on_a_host_that_cannot_activate():
+    standard = dict(READY_2022, host=dict(READY_2022["host"], is_datacenter=False), problems=[dict(code="host_not_datacenter", vm=None)])
+    report = build_report([host("hv1", standard, vms=[vm("web")], events=[request("web", "2026-12-01T08:00:00Z", "Invalid Host")])],
+                          generated_at=NOW)
+    assert codes(report) == [("hv1", None, "host_not_datacenter"), ("hv1", "web", "avma_host_cannot_activate")]
+
+
+def test_evaluation_edition_seen_from_the_host():
+    report = build_report([host("hv1", vms=[vm("eval", edition="ServerStandardEval")])], generated_at=NOW)
+    assert codes(report) == [("hv1", "eval", "evaluation_edition")]
+    assert states(report) == dict(eval="not_compliant")
+
+
+def test_avma_guest_with_data_exchange_off_cannot_renew():
+    report = build_report([host("hv1", vms=[vm("dx", data_exchange=False)])], guests={"dx": guest()}, generated_at=NOW)
+    assert codes(report) == [("hv1", "dx", "data_exchange_off")]
+    mak = build_report([host("hv1", vms=[vm("dx", data_exchange=False)])], guests={"dx": guest(avma=False)}, generated_at=NOW)
+    assert states(mak) == dict(dx="compliant")
+
+
+def test_times_are_iso_8601_with_zone_and_whole_seconds():
+    assert iso_time("2026-12-02T16:20:05.123456") == "2026-12-02T16:20:05+00:00"
+    assert iso_time("2026-12-02T17:20:05.5+01:00") == "2026-12-02T16:20:05+00:00"
+    assert iso_time("not a time") is None
+    report = build_report([host("hv1", vms=[vm("web")], events=[request("web", "2026-12-01T08:00:00.250000+00:00")])],
+                          generated_at="2026-12-02T12:00:00.999999")
+    assert report["generated_at"] == "2026-12-02T12:00:00+00:00"
+    assert report["hosts"][0]["vms"][0]["avma_requests"]["last"] == "2026-12-01T08:00:00+00:00"
+
+
+def test_monthly_usage_per_host_and_vm():
+    events = [request("web", "2026-09-03T08:00:00Z"), request("web", "2026-09-10T08:00:00Z"), request("db", "2026-09-20T08:00:00Z"),
+              request("gone", "2026-11-05T08:00:00Z"), request("web", "2026-12-01T08:00:00Z"), request("web", "2026-08-31T23:59:59Z")]
+    report = build_report([host("hv1", vms=[vm("web"), vm("db")], events=events)], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")
+    usage = report["usage"]
+    assert usage["months"] == ["2026-09", "2026-10", "2026-11"]
+    rows = {row["month"]: row for row in usage["rows"]}
+    assert [(entry["vm"], entry["requests"], entry["first"], entry["last"]) for entry in rows["2026-09"]["vms"]] == [
+        ("db", 1, "2026-09-20T08:00:00+00:00", "2026-09-20T08:00:00+00:00"),
+        ("web", 2, "2026-09-03T08:00:00+00:00", "2026-09-10T08:00:00+00:00")]
+    assert rows["2026-10"]["vms"] == [] and rows["2026-10"]["requests"] == 0
+    assert rows["2026-11"]["vms"] == [dict(vm="gone", vm_id=None, requests=1, first="2026-11-05T08:00:00+00:00", last="2026-11-05T08:00:00+00:00")]
+    default = build_report([host("hv1", vms=[vm("web")], events=events)], generated_at=NOW)["usage"]
+    assert default["first_month"] == "2026-08" and default["last_month"] == "2026-12"
+
+
+@pytest.mark.parametrize("first, last", [("2026-13", "2026-12"), ("2026-9", "2026-10"), ("2026-11", "2026-10")])
+def test_usage_period_is_checked(first, last):
+    with pytest.raises(ValueError):
+        usage_history({}, first, last)
+
+
+def test_request_of_no_known_vm_keeps_its_logged_name():
+    requests = host_requests([dict(id="A-ID", name="a")], [request("ghost", "2026-11-05T08:00:00Z"), dict(event_id=12310, insertion_strings=["a"])])
+    assert [(item["vm_id"], item["vm_name"]) for item in requests] == [(None, "ghost")]
 
 
 def test_stale_avma_items_after_a_key_change():
@@ -82,6 +183,7 @@ def test_unreachable_host_is_reported_and_the_rest_still_counts():
     report = build_report([dict(name="hv9", error="connection refused"), host("hv1", vms=[vm("web")])], guests={"web": guest()})
     assert codes(report) == [("hv9", None, "host_unreachable")]
     assert "connection refused" in report["problems"][0]["message"]
+    assert report["scope"]["hosts_failed"] == ["hv9"] and report["summary"]["hosts_failed"] == 1
 
 
 def test_avma_request_history_from_host_events():
@@ -89,5 +191,6 @@ def test_avma_request_history_from_host_events():
               dict(event_id=12310, time_generated="2026-11-20T10:00:00+00:00", insertion_strings=["WEB-ID"]),
               dict(event_id=12310, time_generated="2026-11-21T10:00:00+00:00", insertion_strings=["other"]),
               dict(event_id=12309, time_generated="2026-11-22T10:00:00+00:00", insertion_strings=["web"])]
-    report = build_report([host("hv1", vms=[vm("web")], events=events)], guests={"web": guest()})
-    assert report["hosts"][0]["vms"][0]["avma_requests"] == dict(count=2, first="2026-11-02T10:00:00+00:00", last="2026-11-20T10:00:00+00:00")
+    report = build_report([host("hv1", vms=[vm("web")], events=events)], guests={"web": guest()}, generated_at=NOW)
+    assert report["hosts"][0]["vms"][0]["avma_requests"] == dict(count=2, first="2026-11-02T10:00:00+00:00", last="2026-11-20T10:00:00+00:00",
+                                                                 last_outcome=None)

@@ -8,6 +8,7 @@ import datetime
 import pytest
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _licensing as licensing
+from ansible_collections.hyperv.avma.plugins.module_utils._licensing import plan_key_install
 
 WINDOWS = licensing.WINDOWS_APPLICATION_ID
 OFFICE = "0ff1ce15-a989-479d-af46-f275c6370663"
@@ -153,3 +154,32 @@ def test_guest_without_windows_key():
     facts = licensing.activation_facts(dict(BuildNumber="20348", OperatingSystemSKU=79), [])
     assert facts["windows_product"] is None
     assert facts["os"]["edition_id"] == "ServerStandardEval"
+
+
+AVMA_KEY = "W3GNR-8DDXR-2TFRP-H8P33-DV9BG"
+MAK_SUMMARY = dict(partial_product_key="2YT43", is_avma=False, channel="Volume:MAK", description_channel="VOLUME_MAK", license_status="Licensed")
+
+
+@pytest.mark.parametrize("installed, replace, activate, expected", [
+    (None, "not_licensed", True, dict(install=True, activate=True, kept=None)),
+    (dict(MAK_SUMMARY, license_status="OOBGrace"), "not_licensed", True, dict(install=True, activate=True, kept=None)),
+    (MAK_SUMMARY, "not_licensed", True, dict(install=False, activate=False, kept=dict(
+        partial_product_key="2YT43", channel="VOLUME_MAK", license_status="Licensed", reason="a Licensed non-AVMA key is kept unless replace_key=always"))),
+    (MAK_SUMMARY, "always", False, dict(install=True, activate=False, kept=None)),
+    (dict(partial_product_key="DV9BG", is_avma=True, license_status="Unlicensed"), "not_licensed", True, dict(install=False, activate=True, kept=None)),
+    (dict(partial_product_key="DV9BG", is_avma=True, license_status="Licensed"), "always", True, dict(install=False, activate=False, kept=None)),
+    (dict(partial_product_key="XXXXX", is_avma=True, license_status="Licensed"), "not_licensed", True, dict(install=True, activate=True, kept=None)),
+])
+def test_plan_key_install(installed, replace, activate, expected):
+    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=installed, activate=activate, replace=replace, is_hyperv_vm=True)
+    assert plan == dict(expected, refusal=None)
+
+
+def test_plan_refuses_an_avma_key_outside_a_hyperv_vm_only():
+    refused = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="always", is_hyperv_vm=False)
+    assert "not a Hyper-V virtual machine" in refused["refusal"] and not refused["install"]
+    mak = plan_key_install(target_key="NPPR9-FWDCX-D2C8J-H872K-2YT43", target_is_avma=False, installed=None, activate=True,
+                           replace="not_licensed", is_hyperv_vm=False)
+    assert mak["refusal"] is None and mak["install"]
+    with pytest.raises(ValueError):
+        plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="sometimes", is_hyperv_vm=True)

@@ -11,7 +11,7 @@ import pytest
 from fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _guest_licensing as guest_licensing
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, WsmanFaultError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, WinrmTransportError, WsmanFaultError
 
 AVMA_2022_DC = "W3GNR-8DDXR-2TFRP-H8P33-DV9BG"
 AVMA_2019_STD = "TNK62-RXVTB-4P47B-2D623-4GF74"
@@ -45,7 +45,7 @@ def fake_time(monkeypatch):
 
 def params(**overrides):
     values = dict(key=None, state="present", activate=True, activation_timeout=30, poll_interval=5, clean_stale_kvp=True,
-                  stale_kvp_names=[], publish_kvp=False)
+                  stale_kvp_names=[], publish_kvp=False, replace_key="not_licensed")
     values.update(overrides)
     return values
 
@@ -129,15 +129,71 @@ def test_activate_false_installs_only():
 
 
 def test_check_mode_writes_nothing_and_says_what_would_change():
-    guest = avma_guest(product=windows_row("8XDDG", channel="VOLUME_KMSCLIENT", status=1))
+    guest = avma_guest(product=windows_row("8XDDG", channel="VOLUME_KMSCLIENT", status=2))
     result = run(guest, check_mode=True, diff=True)
     assert guest.writes == []
     assert result["changed"] is True
     assert result["actions"] == ["install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)", "activate Windows"]
     assert result["diff"]["before"]["product_key"] == "XXXXX-XXXXX-XXXXX-XXXXX-8XDDG"
     assert result["diff"]["before"]["channel"] == "VOLUME_KMSCLIENT"
-    assert result["diff"]["after"] == dict(product_key="XXXXX-XXXXX-XXXXX-XXXXX-DV9BG", channel=None, license_status="Licensed", is_avma=True)
+    # Whether the host activates it is not known before it asks: check mode never predicts "Licensed".
+    assert result["diff"]["after"] == dict(product_key="XXXXX-XXXXX-XXXXX-XXXXX-DV9BG", channel=None, license_status=None, is_avma=True)
+    assert result["after"]["license_status"] is None and result["kept"] is None
     no_secret(result, AVMA_2022_DC)
+
+
+def test_a_licensed_non_avma_key_is_kept_without_any_write():
+    items = {GUEST_KEY: {"HyperVAvma.Channel": (1, "AVMA"), "LegacyAvmaState": (1, "done")}}
+    for check_mode in (True, False):
+        guest = avma_guest(product=windows_row("2YT43", channel="VOLUME_MAK", status=1), registry=items)
+        result = run(guest, check_mode=check_mode, stale_kvp_names=["Legacy*"], publish_kvp=True)
+        assert guest.writes == []
+        assert result["changed"] is False and result["actions"] == []
+        assert result["kept"] == dict(partial_product_key="2YT43", channel="VOLUME_MAK", license_status="Licensed",
+                                      reason="a Licensed non-AVMA key is kept unless replace_key=always")
+        assert result["after"]["partial_product_key"] == "2YT43"
+
+
+def test_replace_key_always_switches_a_licensed_mak_guest_to_avma():
+    guest = avma_guest(product=windows_row("2YT43", channel="VOLUME_MAK", status=1))
+    predicted = run(guest, check_mode=True, replace_key="always")
+    result = run(guest, replace_key="always")
+    assert predicted["actions"][0] == result["actions"][0] == "install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)"
+    assert result["after"]["is_avma"] is True and result["after"]["license_status"] == "Licensed" and result["kept"] is None
+
+
+def test_avma_key_on_a_machine_that_is_not_a_hyperv_vm_is_refused_before_any_write():
+    guest = avma_guest(hyperv_vm=False)
+    with pytest.raises(AvmaValueError, match=r"g2022dc: product_key: this machine is not a Hyper-V virtual machine"):
+        run(guest)
+    assert guest.writes == []
+    mak = avma_guest(hyperv_vm=False, channels={MAK: "VOLUME_MAK"})
+    assert run(mak, key=MAK)["after"]["partial_product_key"] == "2YT43"
+
+
+class _LostAnswerGuest(FakeGuest):
+    """InstallProductKey is carried out (or not), but its answer never arrives: the connection is reset."""
+
+    def __init__(self, applied, **kwargs):
+        super().__init__(**kwargs)
+        self.applied = applied
+
+    def _SoftwareLicensingService_InstallProductKey(self, params, selectors):
+        if self.applied:
+            super()._SoftwareLicensingService_InstallProductKey(params, selectors)
+        raise WinrmTransportError("connection reset by peer", kind="reset", machine=self.display_name,
+                                  operation="Invoke SoftwareLicensingService.InstallProductKey")
+
+
+def test_lost_install_answer_reports_what_the_guest_really_carries():
+    applied = _LostAnswerGuest(True, channels={AVMA_2022_DC: AVMA})
+    result = run(applied)
+    assert result["changed"] is True and result["after"]["partial_product_key"] == "DV9BG"
+    assert result["after"]["license_status"] == "Licensed"
+    lost = _LostAnswerGuest(False, channels={AVMA_2022_DC: AVMA})
+    with pytest.raises(AvmaError, match=r"answer to InstallProductKey was lost \(connection reset by peer\) and the guest does not "
+                                        r"carry the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: it was not installed; run the task again"):
+        run(lost)
 
 
 @pytest.mark.parametrize("build, sku, words", [
