@@ -60,12 +60,13 @@ sanity() {
   (cd "$staged" && ansible-test sanity --venv --python "$(ansible_python "$1")" --color no)
 }
 
-# targets VERSION: ansible-test integration runs tests/integration/targets on the controller; setup_hvlab starts a lab
+# targets VERSION: ansible-test integration runs tests/integration/targets on the controller (its venv gets
+# tests/integration/requirements.txt); setup_hvlab starts a lab
 # fleet on loopback for them.
 targets() {
   local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
   stage_collection "$staged"
-  (cd "$staged" && ansible-test integration --venv --python "$(ansible_python "$1")" --color no)
+  (cd "$staged" && ansible-test integration --venv --requirements --python "$(ansible_python "$1")" --color no)
 }
 
 lint() {
