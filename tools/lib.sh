@@ -6,19 +6,50 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="$ROOT/.venv"
 TOOLS_VENV="$ROOT/.venv-tools"
-ANSIBLE_218_VENV="$ROOT/.venv-ansible-2.18"
 BUILD="$ROOT/.build"
 STAGED="$BUILD/ansible_collections/hyperv/avma"
-PYTHON=${PYTHON:-python3.11}
+# The ansible-core releases the test command covers, oldest first; each has its pinned
+# tests/requirements-ansible-X.Y.txt. The main venv (.venv: pytest, the demo, ansible-test integration) runs the newest.
+ANSIBLE_VERSIONS=(2.16 2.17 2.18 2.19 2.20 2.21)
+ANSIBLE_OLDEST=${ANSIBLE_VERSIONS[0]}
+ANSIBLE_NEWEST=${ANSIBLE_VERSIONS[-1]}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# make_venv DIR REQUIREMENTS: a virtual environment with pinned requirements, rebuilt when they change (the file and
-# the shared runtime list it includes).
+# ansible_python VERSION: the Python minor version the test command runs ansible-core VERSION on. 2.20 and later need
+# 3.12 or newer on the controller.
+ansible_python() {
+  case $1 in
+    2.16 | 2.17 | 2.18 | 2.19) echo 3.11 ;;
+    2.20) echo 3.12 ;;
+    *) echo 3.13 ;;
+  esac
+}
+
+# find_python MINOR: the path of a working pythonMINOR, from the PATH or from pyenv (whose shims on the PATH fail for
+# a version that is installed but not selected).
+find_python() {
+  local minor=$1 candidate prefix
+  candidate=$(command -v "python$minor" 2>/dev/null || true)
+  if [ -n "$candidate" ] && "$candidate" -c '' 2>/dev/null; then
+    echo "$candidate"
+    return
+  fi
+  if command -v pyenv >/dev/null && prefix=$(pyenv prefix "$minor" 2>/dev/null) && [ -x "$prefix/bin/python$minor" ]; then
+    echo "$prefix/bin/python$minor"
+    return
+  fi
+  log "no Python $minor found: neither python$minor on the PATH nor \`pyenv prefix $minor\` gives a working interpreter; install it (e.g. \`pyenv install $minor\`)"
+  return 1
+}
+
+# make_venv DIR REQUIREMENTS [PYTHON]: a virtual environment with pinned requirements, rebuilt when they or the
+# interpreter change (the file, the shared runtime list it includes and the Python version).
 # Two runs side by side wait for each other here instead of building the same venv at once.
 make_venv() {
-  local venv=$1 requirements=$2 wanted lock
-  wanted=$(cat "$requirements" "$ROOT/tests/requirements-runtime.txt" | sha256sum | cut -d' ' -f1)
+  local venv=$1 requirements=$2 python=${3:-$(find_python 3.11)} wanted lock
+  [ -n "$python" ] || return 1
+  wanted=$({ cat "$requirements" "$ROOT/tests/requirements-runtime.txt"; "$python" --version; } | sha256sum | cut -d' ' -f1)
   exec {lock}>"$venv.lock"
   flock "$lock"
   if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" = "$wanted" ]; then
@@ -26,15 +57,25 @@ make_venv() {
     return
   fi
   log "creating $venv with the pinned requirements of $(basename "$requirements")"
-  "$PYTHON" -m venv --clear "$venv"
+  "$python" -m venv --clear "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
   echo "$wanted" > "$venv/.requirements.sha256"
   exec {lock}>&-
 }
 
-ensure_venv() { make_venv "$VENV" "$ROOT/tests/requirements.txt"; }
+# ansible_venv VERSION: where the venv of ansible-core VERSION lives; the newest is the main venv.
+ansible_venv() {
+  if [ "$1" = "$ANSIBLE_NEWEST" ]; then echo "$VENV"; else echo "$ROOT/.venv-ansible-$1"; fi
+}
+
+ensure_ansible_venv() {
+  local python
+  python=$(find_python "$(ansible_python "$1")") || return 1
+  make_venv "$(ansible_venv "$1")" "$ROOT/tests/requirements-ansible-$1.txt" "$python"
+}
+
+ensure_venv() { ensure_ansible_venv "$ANSIBLE_NEWEST"; }
 ensure_tools_venv() { make_venv "$TOOLS_VENV" "$ROOT/tests/requirements-tools.txt"; }
-ensure_ansible_218_venv() { make_venv "$ANSIBLE_218_VENV" "$ROOT/tests/requirements-ansible-2.18.txt"; }
 
 # Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.
 link_collection() {
@@ -56,11 +97,12 @@ stage_collection() {
   (cd "$staged" && git init --quiet && git add --all)
 }
 
-# ansible-test bootstraps pip in its virtual environments with a script it downloads; where that host cannot be
+# ansible-test bootstraps pip in its virtual environments with a script it downloads (get-pip 23.1.2 for ansible-core
+# 2.16-2.17, 24.2 for 2.18-2.19, 25.2 for 2.20-2.21); where that host cannot be
 # reached, a stand-in that uses ensurepip's bundled pip takes its place.
 ensure_get_pip() {
   local version cache
-  for version in 24.2 23.1.2; do
+  for version in 23.1.2 24.2 25.2; do
     cache="$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
     [ -s "$cache" ] && continue
     mkdir -p "$(dirname "$cache")"

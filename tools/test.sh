@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, the lab integration tests (real ansible-playbook runs over WinRM against the lab,
-# which the tests start themselves), the execution environment, the docs build, ansible-lint and ansible-test sanity on
-# ansible-core 2.19, then the unit tests and sanity again on ansible-core 2.18.
-# Works on a fresh clone with only Python 3.11 installed.
+# The whole test suite, on the newest ansible-core (2.21, the main venv): unit tests, the lab integration tests (real
+# ansible-playbook runs over WinRM against the lab, which the tests start themselves), the execution environment, the
+# docs build, ansible-lint on the whole repository, galaxy-importer on the built tarball, ansible-test sanity and
+# ansible-test integration (tests/integration/targets, against the lab). Then the matrix: the unit tests and sanity
+# on every other ansible-core from 2.16 to 2.20, and the integration tests (pytest and targets) on the oldest, 2.16.
+# Works on a fresh clone with Python 3.11, 3.12 and 3.13 installed (on the PATH or through pyenv).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,29 +15,97 @@ ensure_shellcheck
 ensure_chromium
 ensure_get_pip
 link_collection
-export PATH="$VENV/bin:$PATH" HYPERV_AVMA_TOOLS_BIN="$TOOLS_VENV/bin"
+export HYPERV_AVMA_TOOLS_BIN="$TOOLS_VENV/bin"
+started=$SECONDS
+matrix=()
 
-log "pytest: unit and lab integration tests"
+# step VERSION NAME COMMAND...: run COMMAND with ansible-core VERSION's venv first on the PATH, next to the Python it
+# runs on (ansible-test --python X.Y looks pythonX.Y up on the PATH), and record its result and time for the matrix.
+step() {
+  local version=$1 name=$2 venv python begin status=0
+  shift 2
+  venv=$(ansible_venv "$version")
+  python=$(find_python "$(ansible_python "$version")")
+  log "ansible-core $version (Python $(ansible_python "$version")): $name"
+  begin=$SECONDS
+  PATH="$venv/bin:$(dirname "$python"):$PATH" "$@" || status=$?
+  matrix+=("$(printf '%-6s %-8s %-22s %-6s %4ss' "$version" "$(ansible_python "$version")" "$name" \
+    "$([ "$status" = 0 ] && echo pass || echo FAIL)" "$((SECONDS - begin))")")
+  if [ "$status" != 0 ]; then
+    print_matrix
+    log "FAILED: ansible-core $version: $name"
+    exit "$status"
+  fi
+}
+
+print_matrix() {
+  log "matrix (ansible-core, Python, step, result, time); $((SECONDS - started)) s in all"
+  printf '%s\n' "${matrix[@]}" >&2
+}
+
 # pytest exits 5 when it collected no test; set -e turns that, like any failure, into a failed run.
 # --dist loadfile: the tests of one file share that file's lab fleet, so they run in one worker.
-(cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration "$@")
+# Arguments of this script go to the first pytest run.
+pytest_arguments=("$@")
+pytest_all() { (cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration "${pytest_arguments[@]}"); }
 
-"$ROOT/tools/docs.sh"
+units() { (cd "$ROOT" && pytest -p no:cacheprovider -q -n 2 tests/unit "$@"); }
 
-log "ansible-lint (production profile): roles and playbooks"
-lint_paths=(playbooks/)
-[ -d "$ROOT/roles" ] && lint_paths+=(roles/)
-(cd "$ROOT" && "$TOOLS_VENV/bin/ansible-lint" --offline --profile production "${lint_paths[@]}")
+pytest_integration() { (cd "$ROOT" && pytest -p no:cacheprovider -q -n 2 --dist loadfile tests/integration "$@"); }
 
-log "ansible-test sanity (ansible-core $(ansible --version | head -1 | sed 's/.*core \([0-9.]*\).*/\1/'), Python 3.11)"
-stage_collection
-(cd "$STAGED" && ansible-test sanity --venv --python 3.11 --color no)
+# sanity VERSION: ansible-test sanity in a copy of the collection of its own.
+sanity() {
+  local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
+  stage_collection "$staged"
+  (cd "$staged" && ansible-test sanity --venv --python "$(ansible_python "$1")" --color no)
+}
 
-log "ansible-core 2.18: unit tests and ansible-test sanity"
-ensure_ansible_218_venv
-(cd "$ROOT" && "$ANSIBLE_218_VENV/bin/pytest" -p no:cacheprovider -n 2 tests/unit)
-staged_218="$BUILD/ansible-2.18/ansible_collections/hyperv/avma"
-stage_collection "$staged_218"
-(cd "$staged_218" && "$ANSIBLE_218_VENV/bin/ansible-test" sanity --venv --python 3.11 --color no)
+# targets VERSION: ansible-test integration runs tests/integration/targets on the controller (its venv gets
+# tests/integration/requirements.txt); setup_hvlab starts a lab
+# fleet on loopback for them.
+targets() {
+  local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
+  stage_collection "$staged"
+  (cd "$staged" && ansible-test integration --venv --requirements --python "$(ansible_python "$1")" --color no)
+}
 
+lint() {
+  # The whole repository; .ansible-lint names what is not Ansible content and why.
+  (cd "$ROOT" && PATH="$TOOLS_VENV/bin:$PATH" ansible-lint --offline --profile production)
+}
+
+# galaxy-importer, the check Galaxy runs on upload, on the tarball ansible-galaxy builds. It exits 0 on warnings and
+# even on some errors, so its log is read too: any WARNING or ERROR line fails the step.
+galaxy_import() {
+  local out="$BUILD/galaxy"
+  rm -rf "$out"
+  mkdir -p "$out"
+  (cd "$ROOT" && ansible-galaxy collection build --output-path "$out" >/dev/null)
+  (cd "$out" && PATH="$TOOLS_VENV/bin:$PATH" python -m galaxy_importer.main hyperv-avma-*.tar.gz >importer.log 2>&1) || {
+    cat "$out/importer.log" >&2
+    return 1
+  }
+  if grep -E '^(WARNING|ERROR)' "$out/importer.log" >&2; then
+    return 1
+  fi
+  grep -F 'Importer processing completed successfully' "$out/importer.log" >&2
+}
+
+newest=$ANSIBLE_NEWEST
+step "$newest" "pytest unit+integration" pytest_all
+step "$newest" "docs" "$ROOT/tools/docs.sh"
+step "$newest" "ansible-lint" lint
+step "$newest" "galaxy-importer" galaxy_import
+step "$newest" "sanity" sanity "$newest"
+step "$newest" "integration targets" targets "$newest"
+for version in "${ANSIBLE_VERSIONS[@]}"; do
+  [ "$version" = "$newest" ] && continue
+  ensure_ansible_venv "$version"
+  step "$version" "units" units
+  step "$version" "sanity" sanity "$version"
+done
+step "$ANSIBLE_OLDEST" "pytest integration" pytest_integration
+step "$ANSIBLE_OLDEST" "integration targets" targets "$ANSIBLE_OLDEST"
+
+print_matrix
 log "all tests passed"

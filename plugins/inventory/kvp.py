@@ -330,7 +330,7 @@ compose:
   # The guests' names come from their KVP FQDN, which the DNS resolves: connect over WinRM to that name.
   ansible_connection: "'winrm'"
   ansible_port: 5986
-
+---
 # hyperv-names.kvp.yml: guests named after their VM and their Hyper-V host, cached for an hour.
 plugin: hyperv.avma.kvp
 hyperv_hosts: [hv01.corp.example.com]

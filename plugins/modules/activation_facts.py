@@ -36,17 +36,14 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Gather activation facts of Windows guests reached through their winrm connection
-  hosts: windows_guests
-  gather_facts: false
-  tasks:
-    - name: Read the activation state
-      hyperv.avma.activation_facts:
+# In a play on Windows guests reached through their winrm connection:
+- name: Read the activation state
+  hyperv.avma.activation_facts:
 
-    - name: Show guests that are not activated through AVMA
-      ansible.builtin.debug:
-        msg: "{{ inventory_hostname }}: {{ ansible_facts.avma.windows_product.license_status_name | default('no Windows key') }}"
-      when: not (ansible_facts.avma.windows_product.avma_activated | default(false))
+- name: Show guests that are not activated through AVMA
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }}: {{ ansible_facts.avma.windows_product.license_status_name | default('no Windows key') }}"
+  when: not (ansible_facts.avma.windows_product.avma_activated | default(false))
 
 - name: Gather activation facts with explicit connection options, from the controller
   hyperv.avma.activation_facts:
@@ -56,9 +53,7 @@ EXAMPLES = r"""
     winrm_password: "{{ vault_winrm_password }}"
   delegate_to: localhost
 
-- name: Share connection options between tasks with module_defaults
-  hosts: localhost
-  gather_facts: false
+- name: Share connection options between the tasks of a block with module_defaults
   module_defaults:
     group/hyperv.avma.winrm:
       winrm_scheme: https
@@ -66,7 +61,8 @@ EXAMPLES = r"""
       winrm_user: ansible
       winrm_password: "{{ vault_winrm_password }}"
       winrm_ca_trust_path: /etc/pki/corp-ca.pem
-  tasks:
+  delegate_to: localhost
+  block:
     - name: Read the activation state of one guest
       hyperv.avma.activation_facts:
         winrm_host: web02.corp.example.com

@@ -72,13 +72,10 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Enable Data Exchange on every VM of the Hyper-V hosts
-  hosts: hyperv_hosts
-  gather_facts: false
-  tasks:
-    - name: Enable Data Exchange
-      hyperv.avma.integration_service:
-        all_vms: true
+# In a play on the Hyper-V hosts:
+- name: Enable Data Exchange on every VM of the host
+  hyperv.avma.integration_service:
+    all_vms: true
 
 - name: Disable it for one VM
   hyperv.avma.integration_service:

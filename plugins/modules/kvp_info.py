@@ -90,20 +90,17 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read the KVP items of every VM of the Hyper-V hosts
-  hosts: hyperv_hosts
-  gather_facts: false
-  tasks:
-    - name: Read all VMs
-      hyperv.avma.kvp_info:
-      register: kvp
+# In a play on the Hyper-V hosts:
+- name: Read the KVP items of every VM of the host
+  hyperv.avma.kvp_info:
+  register: kvp
 
-    - name: Show each VM's fully qualified domain name and addresses
-      ansible.builtin.debug:
-        msg: "{{ item.name }}: {{ item.intrinsic_facts.fqdn }} {{ item.intrinsic_facts.ipv4_addresses }}"
-      loop: "{{ kvp.vms }}"
-      loop_control:
-        label: "{{ item.name }}"
+- name: Show each VM's fully qualified domain name and addresses
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.intrinsic_facts.fqdn }} {{ item.intrinsic_facts.ipv4_addresses }}"
+  loop: "{{ kvp.vms }}"
+  loop_control:
+    label: "{{ item.name }}"
 
 - name: Only the names of running VMs whose Data Exchange is not OK
   hyperv.avma.kvp_info:

@@ -123,15 +123,12 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Remove the collection's own items from every VM of the Hyper-V hosts
-  hosts: hyperv_hosts
-  gather_facts: false
-  tasks:
-    - name: Remove host-pushed items named HyperVAvma.*
-      hyperv.avma.kvp_item:
-        all_vms: true
-        state: absent
-        patterns: ["HyperVAvma.*"]
+# In a play on the Hyper-V hosts:
+- name: Remove the host-pushed items named HyperVAvma.* from every VM of the host
+  hyperv.avma.kvp_item:
+    all_vms: true
+    state: absent
+    patterns: ["HyperVAvma.*"]
 
 - name: Push two items to one VM, one of them secret
   hyperv.avma.kvp_item:

@@ -20,7 +20,7 @@ from saved_results import saved  # pylint: disable=import-error
 
 FLEET = "inventory_kvp.yml"
 HERE = pathlib.Path(__file__).resolve().parent
-INVENTORY = HERE / "inventory" / "lab.kvp.yml"
+INVENTORY = HERE / "inventories" / "lab.kvp.yml"
 PLAYBOOKS = HERE / "playbooks"
 ROOT = HERE.parents[1]
 BIN = pathlib.Path(sys.executable).parent
