@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from . import faults, wql
 from .cimtypes import CimTypeError, from_wire
 from .cimxml import render_epr, render_fragment, render_instance, render_method_output
+from .classes_events import WIN32_NT_LOG_EVENT
 from .enumeration import take_page
 from .methods import MethodCall
 from .namespaces import NS, WQL_DIALECT, Action, qname
@@ -105,10 +106,15 @@ def _query_instances(exchange, resource, filter_element):
 
 
 def _instances(exchange, cim_class):
-    """The machine's instances of ``cim_class``, brought up to date by the class's ``refresh`` first."""
+    """The machine's instances of ``cim_class``, brought up to date by the class's ``refresh`` first. Event-log
+    records come oldest first, or newest first on a machine with ``wire.event_order: newest_first`` (the order
+    Windows enumerates Win32_NTLogEvent in is not documented)."""
     if cim_class.refresh is not None:
         cim_class.refresh(exchange.machine)
-    return exchange.machine.store.instances(cim_class)
+    instances = exchange.machine.store.instances(cim_class)
+    if cim_class.name == WIN32_NT_LOG_EVENT.name and exchange.machine.spec.wire.event_order == "newest_first":
+        return list(reversed(list(instances)))
+    return instances
 
 
 def _render_item(resource, cim_class, instance, properties, mode, embedded_form):
