@@ -617,6 +617,11 @@ class CimClient:
     def close(self) -> None:
         self._wsman.close()
 
+    def describe_task(self, action: str, params: dict[str, Any], result: dict[str, Any], *, check_mode: bool, diff: bool) -> None:
+        """Tell the capture, when one records this client's exchanges, which task they served and what it returned."""
+        if self._wsman.capture is not None:
+            self._wsman.capture.describe_task(action, params, result, check_mode, diff)
+
     def _in_context(self, label: str, function: Callable[..., Any], *args: Any) -> Any:
         """Run a codec step; its errors get this machine and ``label`` as operation."""
         try:
