@@ -18,7 +18,7 @@ export PATH="$VENV/bin:$PATH" HYPERV_AVMA_TOOLS_BIN="$TOOLS_VENV/bin"
 log "pytest: unit and lab integration tests"
 # pytest exits 5 when it collected no test; set -e turns that, like any failure, into a failed run.
 # --dist loadfile: the tests of one file share that file's lab fleet, so they run in one worker.
-(cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration "$@")
+(cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration tests/live "$@")
 
 "$ROOT/tools/docs.sh"
 

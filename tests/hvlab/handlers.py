@@ -241,7 +241,37 @@ def _target_instance(exchange, resource):
     return instance
 
 
+# The CIM-XML schema resource of PowerShell CIM sessions (shared/reference/wire/cim_get_class_schema_request_real.xml):
+# a Get with the __cimnamespace and ClassName selectors answers the class definition. Its answer's shape is not in
+# any public capture; the lab answers a DSP0201 CLASS element, embedded-instance properties as strings with an
+# EmbeddedInstance qualifier (as the MOF declares them).
+CIM_XML_SCHEMA_URI = "http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/*"
+_CIM_XML_TYPES = {"embedded_instance": "string"}
+
+
+def _class_schema(exchange):
+    namespace = (exchange.request.selector("__cimnamespace") or "").replace("\\", "/")
+    class_name = exchange.request.selector("ClassName") or ""
+    cim_class = exchange.registry.lookup(namespace, class_name, exchange.machine.kind)
+    if cim_class is None:
+        raise faults.invalid_class(namespace, class_name)
+    parts = ['<CLASS NAME="%s">' % cim_class.name]
+    for prop in cim_class.properties:
+        key = '<QUALIFIER NAME="key" TYPE="boolean"><VALUE>true</VALUE></QUALIFIER>' if prop.name in cim_class.keys else ""
+        if prop.cim_type == "reference":
+            parts.append('<PROPERTY.REFERENCE NAME="%s">%s</PROPERTY.REFERENCE>' % (prop.name, key))
+            continue
+        embedded = ('<QUALIFIER NAME="EmbeddedInstance" TYPE="string"><VALUE>Msvm_KvpExchangeDataItem</VALUE></QUALIFIER>'
+                    if prop.cim_type == "embedded_instance" else "")
+        tag = "PROPERTY.ARRAY" if prop.is_array else "PROPERTY"
+        parts.append('<%s NAME="%s" TYPE="%s">%s%s</%s>' % (tag, prop.name, _CIM_XML_TYPES.get(prop.cim_type, prop.cim_type), key, embedded, tag))
+    parts.append("</CLASS>")
+    return Outcome(exchange.respond(Action.GET_RESPONSE, "".join(parts)))
+
+
 def get(exchange):
+    if (exchange.request.resource_uri or "").lower() == CIM_XML_SCHEMA_URI.lower():
+        return _class_schema(exchange)
     resource = _class_resource(exchange)
     instance = _target_instance(exchange, resource)
     body = render_instance(resource.cim_class, instance, resource.class_uri(resource.cim_class),
