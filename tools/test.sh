@@ -47,7 +47,7 @@ print_matrix() {
 # --dist loadfile: the tests of one file share that file's lab fleet, so they run in one worker.
 # Arguments of this script go to the first pytest run.
 pytest_arguments=("$@")
-pytest_all() { (cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration "${pytest_arguments[@]}"); }
+pytest_all() { (cd "$ROOT" && pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration tests/live "${pytest_arguments[@]}"); }
 
 units() { (cd "$ROOT" && pytest -p no:cacheprovider -q -n 2 tests/unit "$@"); }
 

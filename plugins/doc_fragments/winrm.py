@@ -124,6 +124,18 @@ options:
     description:
       - Allow O(winrm_transport=basic) over plain HTTP, which sends the password in clear text. Defaults to V(false).
     type: bool
+  winrm_capture_dir:
+    description:
+      - Record every WS-Man request and answer of the task into this directory, one JSON file per task and machine,
+        with the task's parameters (connection options left out) and its result, for a bug report or as a test
+        fixture (see the fidelity guide).
+      - Passwords, product keys (all but the last five characters), host, computer and VM names, user names, domain
+        names and IP addresses are replaced by stable placeholders before anything is written. Names are recognised
+        from the connection settings and from the properties that hold them; check the files before you publish them.
+      - The placeholders are keyed by the directory's C(.capture-key) file; never publish that file.
+      - When not given, the environment variable E(HYPERV_AVMA_CAPTURE_DIR) on the controller is used; without
+        either, nothing is recorded.
+    type: path
 requirements:
   - pywinrm >= 0.4.3 on the controller (or on the host the task runs on when its connection is neither winrm, psrp nor local)
 notes:

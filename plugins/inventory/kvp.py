@@ -266,6 +266,17 @@ options:
     ini:
       - section: hyperv_avma_kvp
         key: winrm_allow_basic_over_http
+  winrm_capture_dir:
+    description:
+      - Record every WS-Man request and answer of each host read into this directory (one JSON file per host), with
+        passwords, product keys, names, user names, domains and addresses replaced by stable placeholders; see the
+        fidelity guide. Never publish the directory's C(.capture-key) file.
+    type: path
+    env:
+      - name: HYPERV_AVMA_CAPTURE_DIR
+    ini:
+      - section: hyperv_avma_kvp
+        key: winrm_capture_dir
   strict:
     description:
       - With V(true), an expression of O(compose), O(groups) or O(keyed_groups) that fails is an error, and so are

@@ -32,7 +32,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._licensing import (
 __all__ = [
     "AVMA_KEYS", "AVMA_KVP_PREFIX", "AVMA_STATUS_REASONS", "AvmaKey", "EVENT_OUTCOMES", "Edition", "EDITIONS",
     "UNCONFIRMED_RELEASES", "activatable_guest_releases", "avma_key_for", "avma_key_entry", "can_activate",
-    "decode_event_outcome", "edition_for", "guest_problems", "host_problems", "is_avma_key", "is_datacenter_edition",
+    "decode_avma_event", "decode_event_outcome", "edition_for", "guest_problems", "host_problems", "is_avma_key", "is_datacenter_edition",
     "kvp_name_matches", "mask_product_key", "release_for_build", "status_items", "status_reason", "validate_product_key",
 ]
 
@@ -138,6 +138,20 @@ EVENT_OUTCOMES = {
     "activation_denied": ("Activation Denied", "the host refused the request: the AVMA ID did not match",
                           "install the AVMA key of the guest's own version and edition, on a host that may activate that version"),
 }
+# A failure whose result code names no single outcome and whose words are not recognised (another display
+# language, or a code such as the request limit that the outcome list does not name).
+FAILED_OUTCOME = ("Failed", "the Hyper-V host did not activate the guest", "see the result code's meaning and next step")
+# The outcomes a result code allows (HRESULTs of avma-facts section 4; which outcome goes with which code is
+# inferred from their descriptions): 0xC004FD03 (unsupported version or ID mismatch) and 0xC004FD04 (host
+# unresponsive or communication failure) fit two, so the words decide there.
+_OUTCOMES_OF_CODE = {
+    0: ("success",),
+    0xC004FD01: ("invalid_host",),
+    0xC004FD02: ("activation_denied",),
+    0xC004FD03: ("invalid_host", "activation_denied"),
+    0xC004FD04: ("invalid_host", "invalid_data"),
+}
+_HRESULT_TEXT = re.compile(r"\b0x([0-9A-Fa-f]{8})\b")
 _OUTCOME_PATTERNS = tuple(
     (name, re.compile(r"\b" + r"\s*".join(re.escape(word) for word in words.split()) + r"\b", re.IGNORECASE))
     for name, (words, _meaning, _next) in EVENT_OUTCOMES.items()
@@ -319,6 +333,52 @@ def guest_problems(release: str | None, edition_id: str | None, host_release: st
 
 # ------------------------------------------------------------------------------------------------------------------
 # Events
+
+
+def _result_code(message: str | None, insertion_strings: Iterable[str | None]) -> int | None:
+    """The HRESULT an AVMA event carries: an insertion string that is one (``0xC004FD02``), else the first in the
+    message. Which insertion string holds it is unconfirmed, so every one is looked at."""
+    for text in insertion_strings:
+        if isinstance(text, str):
+            match = _HRESULT_TEXT.fullmatch(text.strip())
+            if match:
+                return int(match.group(1), 16)
+    match = _HRESULT_TEXT.search(message) if isinstance(message, str) else None
+    return int(match.group(1), 16) if match else None
+
+
+def _outcome(name: str, result_code: int | None, decoded_from: str) -> dict[str, Any]:
+    words, meaning, next_step = EVENT_OUTCOMES[name] if name in EVENT_OUTCOMES else FAILED_OUTCOME
+    reason = status_reason(result_code) if result_code is not None else None
+    return dict(name=name, text=words, meaning=meaning, next_step=next_step, success=name == "success",
+                result_code=reason["hex"] if reason else None, result_meaning=reason["meaning"] if reason else None,
+                decoded_from=decoded_from)
+
+
+def decode_avma_event(event_id: int | None, message: str | None, insertion_strings: Iterable[str | None] = ()) -> dict[str, Any] | None:
+    """The outcome of an AVMA event (12309 on a guest, 12310 on a host) from its codes first: the event ID says
+    whether it is an AVMA event at all, the HRESULT in its insertion strings or message says success (0) or which
+    failure; the English outcome words only decide where the code allows two outcomes, or when there is no code.
+    So a guest in another display language is decoded all the same.
+
+    Returns {name, text, meaning, next_step, success, result_code, result_meaning, decoded_from} (``decoded_from``
+    ``result_code`` or ``words``; name ``failed`` for a failure code the words do not narrow down), or None.
+    """
+    if event_id not in (12309, 12310):
+        return None
+    strings = list(insertion_strings or ())
+    code = _result_code(message, strings)
+    by_words = decode_event_outcome(message, *strings)
+    if code is None:
+        return None if by_words is None else _outcome(by_words["name"], None, "words")
+    candidates = _OUTCOMES_OF_CODE.get(code & 0xFFFFFFFF)
+    if candidates is None:
+        return _outcome("failed", code, "result_code")
+    if len(candidates) == 1:
+        return _outcome(candidates[0], code, "result_code")
+    if by_words is not None and by_words["name"] in candidates:
+        return _outcome(by_words["name"], code, "words")
+    return _outcome("failed", code, "result_code")
 
 
 def decode_event_outcome(*texts: str | None) -> dict[str, Any] | None:

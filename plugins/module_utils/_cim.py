@@ -40,7 +40,6 @@ from ansible_collections.hyperv.avma.plugins.module_utils._xml import (
     namespace_of,
     parse_xml,
     qname,
-    serialize,
 )
 
 WMI_RESOURCE_URI_BASE = "http://schemas.microsoft.com/wbem/wsman/1/wmi"
@@ -56,15 +55,20 @@ _REAL_TYPES = frozenset({"real32", "real64"})
 # ReturnValue of a method that started an asynchronous job (CIM "Method Parameters Checked - Job Started").
 JOB_STARTED = 4096
 JOB_COMPLETED = 7
+JOB_COMPLETED_WITH_WARNINGS = 32768  # Hyper-V's own JobState: the job succeeded
+JOB_SUCCEEDED_STATES = frozenset({JOB_COMPLETED, JOB_COMPLETED_WITH_WARNINGS})
 JOB_FAILED_STATES = frozenset({8, 9, 10})  # terminated, killed, exception
 
-# What a non-zero ReturnValue means: the Msvm_* (Hyper-V WMI v2) codes, and the Win32 error codes that Win32
-# providers such as StdRegProv return.
-RETURN_VALUE_MEANINGS = {
+# What a non-zero ReturnValue means: the Win32 error codes that Win32 providers such as StdRegProv return, and the
+# codes of the Msvm_* (Hyper-V WMI v2) methods, whose own pages list 4096 and 32768-32779.
+WIN32_RETURN_VALUE_MEANINGS = {
     1: "incorrect function",
     2: "not found",
     5: "access denied",
     87: "invalid parameter",
+}
+HYPERV_RETURN_VALUE_MEANINGS = {
+    4096: "job started",
     32768: "failed",
     32769: "access denied",
     32770: "not supported",
@@ -516,25 +520,39 @@ def _infer_cim_type(value: Any, name: str) -> str:
                          f"(a {type(sample).__name__} does not say which CIM type it is)")
 
 
+# Inside an embedded instance a real Hyper-V host refuses the named entities (&amp; &lt;: ReturnValue 32768 or
+# 32773) and takes numeric character references (r4sd/go-wsman, tested against a real host), so the markup
+# characters and both quotes are written as &#NN;. Characters XML 1.0 cannot carry are refused before this.
+_CIM_XML_REFERENCES = {"&": "&#38;", "<": "&#60;", ">": "&#62;", '"': "&#34;", "'": "&#39;"}
+_CIM_XML_SPECIAL = re.compile("[&<>\"']")
+
+
+def escape_cim_xml(text: str) -> str:
+    """``text`` as CIM-XML character data with numeric character references only (``R&D`` -> ``R&#38;D``)."""
+    return _CIM_XML_SPECIAL.sub(lambda match: _CIM_XML_REFERENCES[match.group()], text)
+
+
+def _value_element(value: Any, name: str) -> str:
+    return "<VALUE>%s</VALUE>" % escape_cim_xml(_cim_xml_text(value, name))
+
+
 def render_embedded_instance(instance: EmbeddedInstance) -> str:
     """The DMTF CIM-XML text of an embedded instance (``<INSTANCE CLASSNAME=..><PROPERTY NAME= TYPE=><VALUE>``).
     Types come from ``instance.types``, else from the value (str, bool, datetime); None renders a PROPERTY without
-    VALUE, a list a PROPERTY.ARRAY."""
-    root = Element("INSTANCE", {"CLASSNAME": _identifier(instance.class_name, "embedded class name")})
+    VALUE, a list a PROPERTY.ARRAY. Values use numeric character references, never named entities."""
+    parts = ['<INSTANCE CLASSNAME="%s">' % _identifier(instance.class_name, "embedded class name")]
     for name, value in instance.properties.items():
         cim_type = instance.types.get(name) or _infer_cim_type(value, name)
+        if cim_type not in CIM_TYPES:
+            raise AvmaValueError(f"embedded property {name}: unknown CIM type {cim_type!r}")
+        attributes = 'NAME="%s" TYPE="%s"' % (_identifier(name, "embedded property name"), cim_type)
         if isinstance(value, (list, tuple)):
-            prop = Element("PROPERTY.ARRAY", {"NAME": _identifier(name, "embedded property name"), "TYPE": cim_type})
-            array = Element("VALUE.ARRAY")
-            for item in value:
-                _append(array, "VALUE", _cim_xml_text(item, name))
-            prop.append(array)
+            items = "".join(_value_element(item, name) for item in value)
+            parts.append("<PROPERTY.ARRAY %s><VALUE.ARRAY>%s</VALUE.ARRAY></PROPERTY.ARRAY>" % (attributes, items))
         else:
-            prop = Element("PROPERTY", {"NAME": _identifier(name, "embedded property name"), "TYPE": cim_type})
-            if value is not None:
-                _append(prop, "VALUE", _cim_xml_text(value, name))
-        root.append(prop)
-    return serialize(root, xml_declaration=False).decode("utf-8")
+            parts.append("<PROPERTY %s>%s</PROPERTY>" % (attributes, "" if value is None else _value_element(value, name)))
+    parts.append("</INSTANCE>")
+    return "".join(parts)
 
 
 def _encode_reference(element: Element, reference: CimReference) -> None:
@@ -596,9 +614,16 @@ class MethodResult:
     job: CimReference | None
 
 
-def return_value_meaning(code: int) -> str:
-    if code in RETURN_VALUE_MEANINGS:
-        return RETURN_VALUE_MEANINGS[code]
+def return_value_meaning(code: int, *, hyperv: bool = False) -> str:
+    """What a ReturnValue means: for a Hyper-V (``Msvm_*``) method the Hyper-V codes, never the Win32 ones (2 is not
+    "not found" there); for other classes the Win32 codes, then the Hyper-V ones."""
+    if hyperv:
+        if code in HYPERV_RETURN_VALUE_MEANINGS:
+            return HYPERV_RETURN_VALUE_MEANINGS[code]
+    elif code in WIN32_RETURN_VALUE_MEANINGS:
+        return WIN32_RETURN_VALUE_MEANINGS[code]
+    elif code in HYPERV_RETURN_VALUE_MEANINGS:
+        return HYPERV_RETURN_VALUE_MEANINGS[code]
     if code >= 0x80000000:
         return f"HRESULT 0x{code:08X}"
     return "unknown return value"
@@ -629,6 +654,11 @@ class CimClient:
 
     def close(self) -> None:
         self._wsman.close()
+
+    def describe_task(self, action: str, params: dict[str, Any], result: dict[str, Any], *, check_mode: bool, diff: bool) -> None:
+        """Tell the capture, when one records this client's exchanges, which task they served and what it returned."""
+        if self._wsman.capture is not None:
+            self._wsman.capture.describe_task(action, params, result, check_mode, diff)
 
     def _in_context(self, label: str, function: Callable[..., Any], *args: Any) -> Any:
         """Run a codec step; its errors get this machine and ``label`` as operation."""
@@ -684,12 +714,13 @@ class CimClient:
                                          machine=self._wsman.display_name, operation=label)
             return MethodResult(return_value, outputs, job)
         if return_value not in success_codes:
-            raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=return_value, meaning=return_value_meaning(return_value),
+            raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=return_value, meaning=return_value_meaning(return_value, hyperv=cim_class.name.startswith("Msvm_")),
                                  machine=self._wsman.display_name, operation=label)
         return MethodResult(return_value, outputs, None)
 
     def wait_for_job(self, job: CimReference, *, timeout: float, poll_interval: float = 1.0) -> dict[str, Any]:
-        """Poll the job (Get Msvm_ConcreteJob by InstanceID) until JobState 7 (completed), and return its properties.
+        """Poll the job (Get Msvm_ConcreteJob by InstanceID) until JobState 7 (completed) or 32768 (completed with
+        warnings: Hyper-V's own state, a success), and return its properties.
 
         Raises CimJobFailedError for JobState 8/9/10 (with ErrorCode/ErrorDescription), CimJobTimeoutError when
         ``timeout`` seconds pass first (the job may still run on the host). Waits back off from ``poll_interval``,
@@ -710,7 +741,7 @@ class CimClient:
             job_state = state["JobState"]
             if job_state is None:
                 raise WsmanProtocolError(f"job {job_id} has no JobState", machine=machine, operation=label)
-            if job_state == JOB_COMPLETED:
+            if job_state in JOB_SUCCEEDED_STATES:
                 return state
             if job_state in JOB_FAILED_STATES:
                 raise CimJobFailedError(job_id=job_id, job_state=job_state, error_code=state["ErrorCode"],

@@ -10,6 +10,7 @@ FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 
 from __future__ import annotations
 
+from ansible_collections.hyperv.avma.plugins.module_utils._capture import capture_dir_from
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import TRANSPORTS, WinrmSettings
 
@@ -40,6 +41,7 @@ WINRM_ARGUMENT_SPEC = dict(
     winrm_retries=dict(type="int"),
     winrm_retry_max_sec=dict(type="float"),
     winrm_allow_basic_over_http=dict(type="bool"),
+    winrm_capture_dir=dict(type="path"),
 )
 
 DEFAULTS = dict(
@@ -113,6 +115,7 @@ def build_settings(explicit, inherited=None, label=None):
         retries=merged["retries"],
         retry_max_sec=float(merged["retry_max_sec"]),
         label=label,
+        capture_dir=capture_dir_from(merged.get("capture_dir")),
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 # operation: "<machine>: <operation>: <what happened>". Messages are built from fields the code chose, never from
 # credentials; text that comes from the network is collapsed onto one line and bounded.
 
-# CIM_ConcreteJob.JobState values (DMTF CIM schema; Msvm_ConcreteJob inherits them).
+# CIM_ConcreteJob.JobState values (DMTF CIM schema; Msvm_ConcreteJob inherits them), and Hyper-V's own 32768
+# (Microsoft's Hyper-V sample utilities; the Hyper-V PowerShell module's TaskStatus treats it as success).
 JOB_STATE_NAMES = {
     2: "new",
     3: "starting",
@@ -23,6 +24,7 @@ JOB_STATE_NAMES = {
     10: "exception",
     11: "service",
     12: "query pending",
+    32768: "completed with warnings",
 }
 
 _MAX_MESSAGE_CHARS = 1000

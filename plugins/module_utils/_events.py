@@ -5,8 +5,10 @@
 """AVMA events from the classic Application log, read over WMI (``Win32_NTLogEvent``, root/cimv2): Event 12309 on a
 guest (the outcome of each AVMA attempt) and Event 12310 on a Hyper-V host (one per AVMA request it served).
 
-The WQL carries the bounds (log, event IDs, ``TimeGenerated`` since when); the enumeration stops after
-``max_events`` items and releases the rest. Provider, message texts and insertion strings are unconfirmed, so each
+The WQL carries the bounds (log, event IDs, ``TimeGenerated`` since when); every event inside them is read, sorted
+newest first and only then cut at ``max_events``: the order Win32_NTLogEvent enumerates in is not documented, so
+stopping the enumeration early could keep the oldest events and drop the newest. Windows evaluates the WQL by
+reading the whole log, so a large Application log costs time on the machine whatever the bounds. Provider, message texts and insertion strings are unconfirmed, so each
 event is returned raw as well as decoded, and every text is bounded: an event log is written by others.
 
 FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.hyperv.avma.plugins.module_utils._avma import decode_event_outcome
+from ansible_collections.hyperv.avma.plugins.module_utils._avma import decode_avma_event
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClass, CimProperty, format_dmtf_datetime, wql_string
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError
 
@@ -49,6 +51,8 @@ MAX_TEXT_CHARS = 512
 MAX_INSERTION_STRINGS = 64
 MAX_INSERTION_STRING_CHARS = 2048
 MAX_EVENTS_LIMIT = 10000
+# Events read at most in one call, whatever max_events says: beyond it the newest may be missing (``limited``).
+MAX_SCANNED_EVENTS = 100000
 
 _RELATIVE = re.compile(r"^\s*(\d{1,7})\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -140,7 +144,7 @@ def event_record(row):
         computer_name=texts["ComputerName"],
         message=message,
         insertion_strings=insertion_strings,
-        outcome=decode_event_outcome(message, *insertion_strings),
+        outcome=decode_avma_event(row.get("EventCode"), message, insertion_strings),
         raw=raw,
         truncated=truncated,
     )
@@ -158,15 +162,22 @@ def _newest_first(row):
     return (moment, row.get("RecordNumber") or 0)
 
 
-def read_events(cim, *, event_ids=AVMA_EVENT_IDS, since=None, max_events=100):
-    """The AVMA events of one machine, newest first, at most ``max_events`` (the enumeration stops there).
+def read_events_window(cim, *, event_ids=AVMA_EVENT_IDS, since=None, max_events=100):
+    """The AVMA events of one machine inside the WQL bounds, newest first, at most ``max_events``; and how many
+    matched (at most MAX_SCANNED_EVENTS are read).
 
-    ``since`` is an aware datetime or None. Returns a list of event_record dicts. Raises the CimClient's errors.
+    ``since`` is an aware datetime or None. Returns (event_record dicts, matched). Raises the CimClient's errors.
     """
     if isinstance(max_events, bool) or not isinstance(max_events, int) or not 1 <= max_events <= MAX_EVENTS_LIMIT:
         raise AvmaValueError("max_events (%r) must be a number from 1 to %d" % (max_events, MAX_EVENTS_LIMIT))
-    rows = cim.query(NT_LOG_EVENT, events_query(event_ids, since), limit=max_events)
-    return [event_record(row) for row in sorted(rows, key=_newest_first, reverse=True)]
+    rows = cim.query(NT_LOG_EVENT, events_query(event_ids, since), limit=MAX_SCANNED_EVENTS)
+    newest = sorted(rows, key=_newest_first, reverse=True)[:max_events]
+    return [event_record(row) for row in newest], len(rows)
+
+
+def read_events(cim, *, event_ids=AVMA_EVENT_IDS, since=None, max_events=100):
+    """The newest ``max_events`` AVMA events of one machine inside the bounds, newest first (read_events_window)."""
+    return read_events_window(cim, event_ids=event_ids, since=since, max_events=max_events)[0]
 
 
 def latest_guest_outcome(cim, *, since=None, max_events=20):
@@ -188,8 +199,9 @@ def activation_events_task(cim, params, check_mode, diff):
     """The activation_events task: read-only, so check mode and diff change nothing.
 
     Returns ``events`` (newest first), ``count``, ``since`` (the window start, ISO 8601, or None) and ``limited``
-    (True when ``max_events`` events came back, so older ones may exist)."""
+    (True when more events matched than ``max_events``, so older ones were left out)."""
     since = parse_since(params.get("since"))
     max_events = params.get("max_events")
-    events = read_events(cim, event_ids=tuple(params.get("event_ids") or ()), since=since, max_events=max_events)
-    return dict(changed=False, events=events, count=len(events), since=_iso(since), limited=len(events) >= max_events)
+    events, matched = read_events_window(cim, event_ids=tuple(params.get("event_ids") or ()), since=since, max_events=max_events)
+    return dict(changed=False, events=events, count=len(events), since=_iso(since),
+                limited=matched > max_events or matched >= MAX_SCANNED_EVENTS)

@@ -70,6 +70,7 @@ SOFTWARE_LICENSING_PRODUCT = CimClass(CIMV2, "SoftwareLicensingProduct", (
     CimProperty("IAID", "string"),
     CimProperty("AutomaticVMActivationHostMachineName", "string"),
     CimProperty("AutomaticVMActivationLastActivationTime", "datetime"),
+    CimProperty("AutomaticVMActivationHostDigitalPid2", "string"),
 ), keys=("ID",))
 
 # Rows of the Windows application that carry a key; add-ons are told apart by the domain layer.

@@ -42,7 +42,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import get_string_value, set_string_value
 from ansible_collections.hyperv.avma.plugins.module_utils._kvp import (
     DATA_ITEM_CLASS,
-    INTEGRATION_STATUS_OK,
+    INTEGRATION_STATUS_WORKING,
     MAX_ITEMS,
     MAX_VALUE_CHARS,
     SETTING_DISABLED,
@@ -120,16 +120,16 @@ OPTIONAL_FEATURE = CimClass(CIMV2, "Win32_OptionalFeature", (
 HYPERV_FEATURE = "Microsoft-Hyper-V"
 FEATURE_ENABLED = 1
 
-# How Data Exchange is switched on or off: an embedded Msvm_KvpExchangeComponentSettingData with the new EnabledState,
-# given to a method of Msvm_VirtualSystemManagementService. Which method Windows takes is inferred from the
-# documentation (unconfirmed on a real host): the first is tried, the second when the first does not exist.
-DATA_EXCHANGE_METHODS = (("ModifyGuestServiceSettings", "GuestServiceSettings"), ("ModifyResourceSettings", "ResourceSettings"))
+# How Data Exchange is switched on or off: an embedded Msvm_KvpExchangeComponentSettingData with its InstanceID and
+# the new EnabledState, given to a method of Msvm_VirtualSystemManagementService. The Hyper-V PowerShell module
+# (Enable-/Disable-VMIntegrationService) and a WS-Man client tested against a real host use ModifyResourceSettings;
+# ModifyGuestServiceSettings is tried when the host does not have that method or refuses the call before any job.
+DATA_EXCHANGE_METHODS = (("ModifyResourceSettings", "ResourceSettings"), ("ModifyGuestServiceSettings", "GuestServiceSettings"))
 
 # WS-Man / WMI answers meaning "this method does not exist here".
 _INVALID_ACTION_URI = 2150858753
 _WBEM_E_INVALID_METHOD = 0x8004102E
 _WBEM_E_METHOD_NOT_IMPLEMENTED = 0x80041055
-_NOT_SUPPORTED = 32770
 # ... and "this namespace or class does not exist here" (Hyper-V not installed or not started).
 _RESOURCE_NOT_FOUND = 2150858752
 _CANNOT_PROCESS_FILTER = 2150858778
@@ -733,15 +733,18 @@ INTEGRATION_SERVICE_SPEC = dict(
 )
 
 
-def _method_missing(error):
+def _worth_another_method(error):
+    """Whether the host turned the call down before doing anything: the method does not exist, or its ReturnValue
+    refused it (not supported, invalid parameter, failed, ...). A failed or unfinished job is not: that method ran."""
     if isinstance(error, WsmanFaultError):
         return error.code == _INVALID_ACTION_URI or error.wmi_code in (_WBEM_E_INVALID_METHOD, _WBEM_E_METHOD_NOT_IMPLEMENTED)
-    return isinstance(error, CimMethodError) and error.return_value == _NOT_SUPPORTED
+    return isinstance(error, CimMethodError)
 
 
 def set_data_exchange(cim, service, vm, setting, enabled, params, methods=DATA_EXCHANGE_METHODS):
-    """Switch Data Exchange on or off for one VM through the first of ``methods`` the host has. Returns the list of
-    methods still worth trying (the one that worked first), so that later VMs skip the ones that do not exist."""
+    """Switch Data Exchange on or off for one VM through the first of ``methods`` the host takes (ModifyResourceSettings
+    first). Returns the list of methods still worth trying (the one that worked first), so that later VMs skip those
+    the host does not have or refused."""
     instance = EmbeddedInstance(KVP_SETTING.name, {"InstanceID": setting["InstanceID"], "EnabledState": SETTING_ENABLED if enabled else SETTING_DISABLED},
                                 {"InstanceID": "string", "EnabledState": "uint16"})
     remaining = list(methods)
@@ -752,7 +755,7 @@ def set_data_exchange(cim, service, vm, setting, enabled, params, methods=DATA_E
             return remaining
         except AvmaError as error:
             cause = error.__cause__ if isinstance(error.__cause__, AvmaError) else error
-            if len(remaining) == 1 or not _method_missing(cause):
+            if len(remaining) == 1 or not _worth_another_method(cause):
                 raise
             remaining.pop(0)
     return remaining
@@ -847,7 +850,8 @@ def readiness_problems(host, vms, virtualization_answered):
 
     Codes: those of ``_avma.host_problems`` (host_release_unknown, host_not_datacenter, host_not_activated), then
     ``hyperv_missing``, ``hyperv_unavailable`` (installed but its WMI namespace does not answer), and per VM
-    ``data_exchange_off`` and ``data_exchange_not_ok`` (a running VM whose Data Exchange reports a status other than OK).
+    ``data_exchange_off`` and ``data_exchange_not_ok`` (a running VM whose Data Exchange reports a status other than OK
+    or Degraded: Degraded is an older protocol version, working normally).
     """
     problems = [dict(problem, vm=None) for problem in host_problems(host["os"]["release"], host["os"]["edition_id"], host["activated"])]
     if not host["hyperv_installed"]:
@@ -862,7 +866,7 @@ def readiness_problems(host, vms, virtualization_answered):
             problems.append(_problem("data_exchange_off", f"Data Exchange is off for VM '{vm['name']}', so AVMA cannot reach it",
                                      "enable it: hyperv.avma.integration_service with state=enabled "
                                      "(or Enable-VMIntegrationService -Name 'Key-Value Pair Exchange')", vm["name"]))
-        elif vm["state_code"] == VM_RUNNING and vm["data_exchange_status_code"] not in (None, INTEGRATION_STATUS_OK):
+        elif vm["state_code"] == VM_RUNNING and vm["data_exchange_status_code"] not in (None, *INTEGRATION_STATUS_WORKING):
             problems.append(_problem("data_exchange_not_ok", f"Data Exchange of running VM '{vm['name']}' reports {vm['data_exchange_status']}",
                                      "check the guest's Hyper-V Data Exchange Service (vmickvpexchange) and its integration services", vm["name"]))
     return problems

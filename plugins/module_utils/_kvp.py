@@ -34,6 +34,11 @@ SOURCE_NAMES = {SOURCE_HOST: "host", SOURCE_GUEST: "guest", SOURCE_INTRINSIC: "i
 # Windows takes names and values of at most 1024 characters; a guest can still write longer registry values.
 MAX_NAME_CHARS = 1024
 MAX_VALUE_CHARS = 1024
+# HostOnlyItems stay on the host and are not bound by the VMBus message size: they may hold 16 KB.
+MAX_HOST_ONLY_VALUE_CHARS = 16 * 1024
+# An item crosses the VMBus as a key of 512 bytes of UTF-16 (Linux hyperv.h HV_KVP_EXCHANGE_MAX_KEY_SIZE), its
+# terminating NUL included: a name the guest could not receive whole is refused before it is written.
+MAX_KEY_UTF16_BYTES = 512
 # Items kept per array (or registry key) of one VM; a guest could otherwise publish without bound.
 MAX_ITEMS = 1024
 # AddKvpItems / ModifyKvpItems / RemoveKvpItems take at most this many items per call.
@@ -56,6 +61,10 @@ INTEGRATION_STATUS_NAMES = {
     32896: "Disabled",
 }
 INTEGRATION_STATUS_OK = 2
+INTEGRATION_STATUS_DEGRADED = 3
+# Degraded (3) means "operating normally with an older protocol version" (Microsoft's Msvm_KvpExchangeComponent
+# page): the exchange works, typically with a guest whose integration services are older than the host.
+INTEGRATION_STATUS_WORKING = frozenset({INTEGRATION_STATUS_OK, INTEGRATION_STATUS_DEGRADED})
 
 # Msvm_ComputerSystem.EnabledState: CIM values and Hyper-V's own (32768 and up).
 VM_STATE_NAMES = {
@@ -150,11 +159,12 @@ def collect_items(raw_items: Iterable[RawItem] | None, source: int | None, label
     name).
 
     Items are bounded: at most MAX_ITEMS; names longer than MAX_NAME_CHARS are dropped; values longer than
-    MAX_VALUE_CHARS are cut to it; an item that could not be read, has no name, is of another class or repeats a
+    MAX_VALUE_CHARS (MAX_HOST_ONLY_VALUE_CHARS for host-only items) are cut to it; an item that could not be read, has no name, is of another class or repeats a
     name is left out. Each of those, and control characters or template markers, is reported as an issue
     ``{source, name, code, message}``; a Source other than ``source`` (when given) is reported and the item kept.
     """
     label = label or SOURCE_NAMES.get(source, str(source))
+    max_value_chars = MAX_HOST_ONLY_VALUE_CHARS if source == SOURCE_HOST_ONLY else MAX_VALUE_CHARS
     items: dict[str, str] = {}
     issues: list[dict] = []
     dropped = 0
@@ -178,10 +188,10 @@ def collect_items(raw_items: Iterable[RawItem] | None, source: int | None, label
                                  f"item {position} has a name of {len(name)} characters (limit {MAX_NAME_CHARS}) and was left out"))
             continue
         value = "" if raw.data is None else str(raw.data)
-        if len(value) > MAX_VALUE_CHARS:
+        if len(value) > max_value_chars:
             issues.append(_issue(label, name, "value_truncated",
-                                 f"the value has {len(value)} characters; only the first {MAX_VALUE_CHARS} are returned"))
-            value = value[:MAX_VALUE_CHARS]
+                                 f"the value has {len(value)} characters; only the first {max_value_chars} are returned"))
+            value = value[:max_value_chars]
         if name in items:
             issues.append(_issue(label, name, "duplicate_name", f"item {position} repeats a name; the first value is kept"))
             continue
@@ -250,6 +260,8 @@ def intrinsic_facts(items: Mapping[str, str]) -> tuple[dict, list[dict]]:
         rdp_ipv4_addresses=_addresses(items, "RDPAddressIPv4", 4, issues),
         rdp_ipv6_addresses=_addresses(items, "RDPAddressIPv6", 6, issues),
         integration_services_version=items.get("IntegrationServicesVersion") or None,
+        os_vendor=items.get("OSVendor") or None,
+        os_signature=items.get("OSSignature") or None,
     )
     return facts, issues
 
@@ -346,6 +358,11 @@ def mask_item_values(items: Mapping[str, str], masked: Callable[[str], bool]) ->
 # Planning kvp_item
 
 
+def utf16_key_bytes(name: str) -> int:
+    """How many bytes ``name`` takes as a VMBus KVP key: UTF-16 code units (2 bytes, 4 beyond the BMP) plus the NUL."""
+    return len(name.encode("utf-16-le", "surrogatepass")) + 2
+
+
 def validate_wanted_items(items: Mapping[str, object]) -> dict[str, str]:
     """Items a user wants set, as name -> str value; ValueError for an empty or too long name or value, or one with
     characters XML cannot carry (only tab, newline and carriage return of the control characters are allowed)."""
@@ -357,6 +374,10 @@ def validate_wanted_items(items: Mapping[str, object]) -> dict[str, str]:
             raise ValueError("an item name is empty")
         if len(name) > MAX_NAME_CHARS:
             raise ValueError(f"item name {shown_name(name)} has {len(name)} characters; the limit is {MAX_NAME_CHARS}")
+        key_bytes = utf16_key_bytes(name)
+        if key_bytes > MAX_KEY_UTF16_BYTES:
+            raise ValueError(f"item name {shown_name(name)} takes {key_bytes} bytes as a VMBus key (UTF-16 with its terminating NUL); "
+                             f"the limit is {MAX_KEY_UTF16_BYTES}, so the guest could not receive it whole")
         if len(text) > MAX_VALUE_CHARS:
             raise ValueError(f"the value of item {shown_name(name)} has {len(text)} characters; the limit is {MAX_VALUE_CHARS}")
         if re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", name + text):

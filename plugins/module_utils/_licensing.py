@@ -175,6 +175,7 @@ def product_facts(product):
         avma_activated=is_avma and status == LICENSED,
         avma_host_machine_name=product.get("AutomaticVMActivationHostMachineName") or None,
         avma_last_activation_time=activation_time_or_none(product.get("AutomaticVMActivationLastActivationTime")),
+        avma_host_digital_pid2=product.get("AutomaticVMActivationHostDigitalPid2") or None,
         iaid=product.get("IAID") or None,
     )
 

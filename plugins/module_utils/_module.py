@@ -31,6 +31,7 @@ def run_module(task, task_spec):
         client = CimClient(WsmanClient(settings))
         try:
             result = task(client, module.params, module.check_mode, module._diff)
+            client.describe_task(module._name, module.params, result, check_mode=module.check_mode, diff=module._diff)
         finally:
             client.close()
     except AvmaError as error:

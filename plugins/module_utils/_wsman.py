@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ansible_collections.hyperv.avma.plugins.module_utils._capture import CaptureSession
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     AvmaError,
     AvmaValueError,
@@ -171,6 +172,7 @@ class WinrmSettings:
     retry_max_sec: float = 120.0
     max_envelope_size: int = 512000
     label: str | None = None
+    capture_dir: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -329,6 +331,7 @@ class WsmanClient:
         self._transport = transport
         self._owns_transport = transport is None
         self._session_answered = False   # whether the current transport's session got an answer from the server
+        self.capture = CaptureSession(settings.capture_dir, settings) if settings.capture_dir else None
 
     @property
     def display_name(self) -> str:
@@ -345,6 +348,8 @@ class WsmanClient:
         if self._owns_transport and self._transport is not None:
             self._transport.close_session()
             self._transport = None
+        if self.capture is not None:
+            self.capture.close()
 
     # ----------------------------------------------------------------------------------------------------------
     # Verbs
@@ -561,6 +566,8 @@ class WsmanClient:
                 raise WinrmAuthenticationError(self._scrub(str(exc)), user=settings.user, machine=self.display_name, operation=label) from exc
             except WinRMError as exc:
                 raise WinrmTransportError(self._scrub(str(exc)), kind="setup", machine=self.display_name, operation=label) from exc
+            if self.capture is not None:
+                self._transport = self.capture.wrap(self._transport)
         return self._transport
 
     def _attempt(self, label: str, payload: bytes, message_id: str, *, check_relates_to: bool) -> Element:

@@ -13,10 +13,17 @@ description:
   - Reads Event 12309 (written by a guest for each AVMA attempt, with its outcome) and Event 12310 (written by a
     Hyper-V host for each AVMA request it served) from the classic Application log, with a WQL query on
     C(Win32_NTLogEvent) over WS-Management.
-  - The query carries the bounds (log, event IDs, O(since)); the enumeration stops after O(max_events) events.
+  - The query carries the bounds (log, event IDs, O(since)). Every event inside them is read, sorted newest first,
+    and only then cut at O(max_events): the order in which Windows enumerates C(Win32_NTLogEvent) is not documented,
+    so stopping early could drop the newest events.
+  - Windows answers the query by reading the whole Application log, whatever the bounds: on a machine with a large
+    log (hundreds of thousands of records) one call can take many seconds of the machine's time. Narrow the window
+    with O(since) so that few events have to travel, and mind O(winrm_operation_timeout_sec).
   - The provider, message texts and insertion strings of these events are not documented by Microsoft, so every
-    event is returned raw as well as decoded, and the outcome is recognised by its words (AVMA Success, Invalid Host,
-    Invalid Data, Activation Denied) in the message or the insertion strings, in any letter case.
+    event is returned raw as well as decoded. The outcome is decoded from the codes first (the event ID, and the
+    result HRESULT in an insertion string or the message), so events written in any display language are decoded;
+    the English outcome words (AVMA Success, Invalid Host, Invalid Data, Activation Denied) only decide where a code
+    fits two outcomes, or when an event carries no code.
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
   - hyperv.avma contributors (@hyperv-avma)
@@ -37,14 +44,12 @@ options:
       - A duration back from now on the controller's clock (V(90s), V(30m), V(12h), V(7d), V(2w)), or an ISO 8601
         time (V(2026-11-20T08:00:00Z); without an offset, UTC).
       - The comparison uses the machine's event times, so a machine clock far from the controller's shifts the window.
-      - Without it, every event the log still holds counts, up to O(max_events).
+      - Without it, every AVMA event the log still holds is read, and the newest O(max_events) are returned.
     type: str
   max_events:
     description:
-      - At most this many events are read (1 to 10000); the enumeration stops there.
-      - When more events match, which ones come back depends on the order the machine enumerates them (unconfirmed
-        for Windows); narrow the window with O(since) to be sure to get the latest ones. RV(limited) tells when the
-        bound was reached.
+      - At most this many events are returned (1 to 10000), the newest ones: the events inside the window are all read
+        and sorted first (at most 100000 of them). RV(limited) tells when older events were left out.
     type: int
     default: 100
 notes:
@@ -115,11 +120,22 @@ events:
       type: list
       elements: str
     outcome:
-      description: The AVMA outcome found in the message or the insertion strings; null when none is recognisable.
+      description: The AVMA outcome of an Event 12309 or 12310, from its result code or, failing that, its words; null
+        when neither is recognisable or the event is not an AVMA event.
       type: dict
       contains:
         name:
-          description: V(success), V(invalid_host), V(invalid_data) or V(activation_denied).
+          description: V(success), V(invalid_host), V(invalid_data), V(activation_denied), or V(failed) for a failure
+            code that names no single outcome (e.g. in another display language).
+          type: str
+        result_code:
+          description: The result HRESULT found in the event (V(0x00000000), V(0xC004FD02), ...), or null.
+          type: str
+        result_meaning:
+          description: What the result code means, for the AVMA codes; null otherwise.
+          type: str
+        decoded_from:
+          description: V(result_code) or V(words), whichever decided the outcome.
           type: str
         text:
           description: The words Windows uses for it.
@@ -149,7 +165,7 @@ since:
   returned: success
   type: str
 limited:
-  description: Whether O(max_events) events came back, so that older ones may have been left out.
+  description: Whether more events matched than O(max_events), so that older ones were left out.
   returned: success
   type: bool
 """

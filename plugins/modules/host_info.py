@@ -159,7 +159,8 @@ problems:
       description:
         - V(host_release_unknown), V(host_not_datacenter), V(host_not_activated), V(hyperv_missing),
           V(hyperv_unavailable), and per VM V(data_exchange_off) and V(data_exchange_not_ok) (a running VM whose Data
-          Exchange reports a status other than OK).
+          Exchange reports a status other than OK or Degraded; Degraded means the exchange works with an older
+          protocol version, typically older integration services in the guest).
       type: str
     message:
       description: What is wrong.

@@ -16,9 +16,11 @@ description:
     C(Msvm_KvpExchangeComponentSettingData)), then changes only the VMs whose setting differs, one method call and its
     job per VM. A second run changes nothing.
   - "The change is an embedded C(Msvm_KvpExchangeComponentSettingData) with the VM's C(InstanceID) and the new
-    C(EnabledState) (2 enabled, 3 disabled), given to C(Msvm_VirtualSystemManagementService.ModifyGuestServiceSettings);
-    when the host does not have that method, C(ModifyResourceSettings) is used instead. Which method Windows takes
-    was inferred from Microsoft's documentation and is unconfirmed on a real host."
+    C(EnabledState) (2 enabled, 3 disabled), given to C(Msvm_VirtualSystemManagementService.ModifyResourceSettings),
+    as the Hyper-V PowerShell module and a WS-Man client tested against a real host do it. When the host does not
+    have that method or refuses the call before starting a job (any return code but 4096), C(ModifyGuestServiceSettings)
+    is tried instead, and later VMs go straight to the method that worked. A job that started and failed is not
+    retried with the other method."
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
   - hyperv.avma contributors (@hyperv-avma)

@@ -81,6 +81,9 @@ options:
       - With O(scope=guest), the registry key to change under C(HKLM\\SOFTWARE\\Microsoft\\Virtual Machine), one of
         V(guest) (C(Guest)), V(external) (C(External)) or V(guest_parameters) (C(Guest\\Parameters)). C(Auto) belongs
         to the integration services and is never changed.
+      - C(External) and C(Guest\\Parameters) hold what the host pushed, so an item removed there from inside the guest
+        comes back at the guest's next restart (the host pushes it again). Remove host-pushed items with
+        O(scope=host) on the Hyper-V host to remove them for good.
     type: str
     choices: [guest, external, guest_parameters]
     default: guest
@@ -115,6 +118,13 @@ notes:
     are read again. When they show the change, it counts as made and a warning says the answer was lost; when they
     do not, the task fails saying the write may have been applied all the same and how to check. Either way a
     re-run reads the state first and converges.
+  - Inside the embedded instances, markup characters are sent as numeric character references (C(&#38;) for C(&)),
+    because a real Hyper-V host refuses the named entities (C(&amp;)) there.
+  - Item names are refused before anything is written when they would not fit the VMBus key of 512 bytes (UTF-16,
+    with its terminating NUL, so 255 characters of the Basic Multilingual Plane), so the guest always receives them whole.
+  - The host's return codes are read with their Hyper-V meanings (4096 job started, 32768 failed, 32769 access denied,
+    32770 not supported, 32773 invalid parameter, 32775 invalid state); an Add of a name the VM already has is
+    answered 32773 at once.
 seealso:
   - module: hyperv.avma.kvp_info
   - name: RemoveKvpItems method of the Msvm_VirtualSystemManagementService class

@@ -63,7 +63,9 @@ class WsmanAction(ActionBase):
                 secrets.add(settings.password)
             client = CimClient(WsmanClient(settings))
             try:
-                result.update(self.task(client, params, self._task.check_mode, self._task.diff))
+                task_result = self.task(client, params, self._task.check_mode, self._task.diff)
+                client.describe_task(self._task.action, params, task_result, check_mode=self._task.check_mode, diff=self._task.diff)
+                result.update(task_result)
             finally:
                 display.vvvv("%s: %d WS-Man requests" % (self._task.action, client.request_count), host=label)
                 client.close()

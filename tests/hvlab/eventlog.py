@@ -13,6 +13,10 @@ keep the raw message and insertion strings:
 - 12309, guest: ``[outcome, host computer name or "", result code "0x%08X"]``, Information on success, Warning
   otherwise; the outcome is one of ``activation.OUTCOMES``.
 - 12310, host: ``[VM name, guest computer name, guest OS caption, outcome, result code]``, Information.
+
+Windows writes messages and outcome words in the machine's display language; the result code stays a number. A
+machine with ``wire.event_language: de`` writes German texts (the lab's own wording: no public sample exists), so a
+client can be shown to decode from the codes rather than from English words.
 """
 
 import re
@@ -32,6 +36,22 @@ MESSAGES = {
     HOST_EVENT_ID: "Automatic Virtual Machine Activation request from virtual machine %1 (guest computer %2, %3): "
                    "%4. Result code: %5.",
 }
+
+# language -> (messages, outcome words by English outcome)
+TRANSLATIONS = {
+    "en": (MESSAGES, {}),
+    "de": ({
+        GUEST_EVENT_ID: "Ergebnis der automatischen Aktivierung virtueller Computer: %1. Host: %2. Ergebniscode: %3.",
+        HOST_EVENT_ID: "Anforderung der automatischen Aktivierung virtueller Computer vom virtuellen Computer %1 "
+                       "(Gastcomputer %2, %3): %4. Ergebniscode: %5.",
+    }, {
+        "AVMA Success": "AVMA erfolgreich",
+        "Invalid Host": "Ungültiger Host",
+        "Invalid Data": "Ungültige Daten",
+        "Activation Denied": "Aktivierung verweigert",
+    }),
+}
+EVENT_LANGUAGES = tuple(TRANSLATIONS)
 
 INSERTION = re.compile(r"%(\d+)")
 
@@ -57,9 +77,9 @@ def render_message(template, insertion_strings):
     return INSERTION.sub(substitute, template)
 
 
-def default_message(event_id, insertion_strings):
+def default_message(event_id, insertion_strings, language="en"):
     """The lab's message for ``event_id``: its template filled in, or the insertion strings joined for other IDs."""
-    template = MESSAGES.get(event_id)
+    template = TRANSLATIONS[language][0].get(event_id)
     if template is None:
         return " ".join(insertion_strings)
     return render_message(template, insertion_strings)
@@ -71,7 +91,8 @@ def next_record_number(store, log):
     return max(numbers, default=0) + 1
 
 
-def write_event(store, *, computer_name, log, event_id, source, event_type, insertion_strings, time, message=None):
+def write_event(store, *, computer_name, log, event_id, source, event_type, insertion_strings, time, message=None,
+                language="en"):
     """Append a record to ``log`` of the machine whose ``store`` this is; return the instance."""
     type_code, type_name, qualifiers = EVENT_TYPES[event_type]
     strings = list(insertion_strings)
@@ -85,7 +106,7 @@ def write_event(store, *, computer_name, log, event_id, source, event_type, inse
         EventType=type_code,
         InsertionStrings=strings,
         Logfile=log,
-        Message=message if message is not None else default_message(event_id, strings),
+        Message=message if message is not None else default_message(event_id, strings, language),
         RecordNumber=next_record_number(store, log),
         SourceName=source,
         TimeGenerated=time,
@@ -107,15 +128,21 @@ def result_code(hresult):
     return "0x%08X" % hresult
 
 
-def write_guest_avma_event(store, *, computer_name, outcome, host_name, hresult, time):
+def _outcome_words(outcome, language):
+    return TRANSLATIONS[language][1].get(outcome, outcome)
+
+
+def write_guest_avma_event(store, *, computer_name, outcome, host_name, hresult, time, language="en"):
     """Event 12309 on the guest: one per AVMA activation attempt."""
     return write_event(store, computer_name=computer_name, log=APPLICATION_LOG, event_id=GUEST_EVENT_ID,
                        source=AVMA_SOURCE, event_type="information" if hresult == 0 else "warning",
-                       insertion_strings=[outcome, host_name, result_code(hresult)], time=time)
+                       insertion_strings=[_outcome_words(outcome, language), host_name, result_code(hresult)], time=time,
+                       language=language)
 
 
-def write_host_avma_event(store, *, computer_name, vm_name, guest_name, guest_caption, outcome, hresult, time):
+def write_host_avma_event(store, *, computer_name, vm_name, guest_name, guest_caption, outcome, hresult, time, language="en"):
     """Event 12310 on the host: one per AVMA request that reached it."""
     return write_event(store, computer_name=computer_name, log=APPLICATION_LOG, event_id=HOST_EVENT_ID,
                        source=AVMA_SOURCE, event_type="information",
-                       insertion_strings=[vm_name, guest_name, guest_caption, outcome, result_code(hresult)], time=time)
+                       insertion_strings=[vm_name, guest_name, guest_caption, _outcome_words(outcome, language),
+                                          result_code(hresult)], time=time, language=language)

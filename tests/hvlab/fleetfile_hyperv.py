@@ -12,16 +12,26 @@ import re
 
 from . import catalog
 from .cimxml import EMBEDDED_INSTANCE_FORMS
+from .eventlog import EVENT_LANGUAGES
+from .kvp_items import NAMED_ENTITY_ANSWERS
 from .fleetspec import HypervSpec, OsSpec, SyntheticVmsSpec, VmSpec, WireSpec
 
 VM_FIELDS = {"name", "state", "data_exchange", "status", "fqdn", "guest_items", "host_items", "raw_guest_items"}
-HYPERV_FIELDS = {"installed", "jobs", "job_polls", "job_seconds"}
+HYPERV_FIELDS = {"installed", "jobs", "job_polls", "job_seconds", "job_success_state", "data_exchange_switch", "add_existing"}
 SYNTHETIC_FIELDS = {"count", "name_prefix", "running", "data_exchange", "os", "guest_items"}
-WIRE_FIELDS = {"embedded_instance_form", "kvp_item_shape", "job_reference"}
 WIRE_CHOICES = {
     "embedded_instance_form": EMBEDDED_INSTANCE_FORMS,
     "kvp_item_shape": ("full", "minimal"),
     "job_reference": ("direct", "wrapped"),
+    "named_entities": NAMED_ENTITY_ANSWERS,
+    "event_order": ("oldest_first", "newest_first"),
+    "event_language": EVENT_LANGUAGES,
+}
+WIRE_FIELDS = set(WIRE_CHOICES)
+HYPERV_CHOICES = {
+    "job_success_state": ("completed", "completed_with_warnings"),
+    "data_exchange_switch": ("resource_settings", "guest_service_settings", "both"),
+    "add_existing": ("invalid_parameter", "job_failure"),
 }
 # Msvm_KvpExchangeComponent.OperationalStatus[0] of a VM whose Data Exchange runs (avma-facts section 6).
 KVP_STATUS = {"ok": 2, "degraded": 3, "non_recoverable": 7, "no_contact": 12, "lost_communication": 13}
@@ -148,7 +158,14 @@ def _hyperv(reader, kind):
     seconds = raw.get("job_seconds", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 3600:
         reader.fail("hyperv.job_seconds", "must be a number from 0 to 3600, got %r" % (seconds,))
+    choices = {}
+    for name, allowed in HYPERV_CHOICES.items():
+        value = raw.get(name, getattr(HypervSpec, name))
+        if value not in allowed:
+            reader.fail("hyperv.%s" % name, "must be one of %s, got %r" % (", ".join(allowed), value))
+        choices[name] = value
     return HypervSpec(
+        **choices,
         installed=_bool(reader, "hyperv.installed", raw.get("installed"), True), jobs=jobs,
         job_polls=_int(reader, "hyperv.job_polls", raw.get("job_polls", 1), 0, 1000),
         job_seconds=float(seconds))

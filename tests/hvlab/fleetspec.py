@@ -91,6 +91,9 @@ class WireSpec:
     embedded_instance_form: str = "escaped"
     kvp_item_shape: str = "full"
     job_reference: str = "direct"
+    named_entities: str = "invalid_parameter"
+    event_order: str = "oldest_first"
+    event_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class HypervSpec:
     jobs: str = "async"
     job_polls: int = 1
     job_seconds: float = 0.0
+    job_success_state: str = "completed"
+    data_exchange_switch: str = "resource_settings"
+    add_existing: str = "invalid_parameter"
 
 
 @dataclass(frozen=True)

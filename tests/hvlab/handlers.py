@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from . import faults, wql
 from .cimtypes import CimTypeError, from_wire
 from .cimxml import render_epr, render_fragment, render_instance, render_method_output
+from .classes_events import WIN32_NT_LOG_EVENT
 from .enumeration import take_page
 from .methods import MethodCall
 from .namespaces import NS, WQL_DIALECT, Action, qname
@@ -105,10 +106,15 @@ def _query_instances(exchange, resource, filter_element):
 
 
 def _instances(exchange, cim_class):
-    """The machine's instances of ``cim_class``, brought up to date by the class's ``refresh`` first."""
+    """The machine's instances of ``cim_class``, brought up to date by the class's ``refresh`` first. Event-log
+    records come oldest first, or newest first on a machine with ``wire.event_order: newest_first`` (the order
+    Windows enumerates Win32_NTLogEvent in is not documented)."""
     if cim_class.refresh is not None:
         cim_class.refresh(exchange.machine)
-    return exchange.machine.store.instances(cim_class)
+    instances = exchange.machine.store.instances(cim_class)
+    if cim_class.name == WIN32_NT_LOG_EVENT.name and exchange.machine.spec.wire.event_order == "newest_first":
+        return list(reversed(list(instances)))
+    return instances
 
 
 def _render_item(resource, cim_class, instance, properties, mode, embedded_form):
@@ -235,7 +241,37 @@ def _target_instance(exchange, resource):
     return instance
 
 
+# The CIM-XML schema resource of PowerShell CIM sessions (shared/reference/wire/cim_get_class_schema_request_real.xml):
+# a Get with the __cimnamespace and ClassName selectors answers the class definition. Its answer's shape is not in
+# any public capture; the lab answers a DSP0201 CLASS element, embedded-instance properties as strings with an
+# EmbeddedInstance qualifier (as the MOF declares them).
+CIM_XML_SCHEMA_URI = "http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/*"
+_CIM_XML_TYPES = {"embedded_instance": "string"}
+
+
+def _class_schema(exchange):
+    namespace = (exchange.request.selector("__cimnamespace") or "").replace("\\", "/")
+    class_name = exchange.request.selector("ClassName") or ""
+    cim_class = exchange.registry.lookup(namespace, class_name, exchange.machine.kind)
+    if cim_class is None:
+        raise faults.invalid_class(namespace, class_name)
+    parts = ['<CLASS NAME="%s">' % cim_class.name]
+    for prop in cim_class.properties:
+        key = '<QUALIFIER NAME="key" TYPE="boolean"><VALUE>true</VALUE></QUALIFIER>' if prop.name in cim_class.keys else ""
+        if prop.cim_type == "reference":
+            parts.append('<PROPERTY.REFERENCE NAME="%s">%s</PROPERTY.REFERENCE>' % (prop.name, key))
+            continue
+        embedded = ('<QUALIFIER NAME="EmbeddedInstance" TYPE="string"><VALUE>Msvm_KvpExchangeDataItem</VALUE></QUALIFIER>'
+                    if prop.cim_type == "embedded_instance" else "")
+        tag = "PROPERTY.ARRAY" if prop.is_array else "PROPERTY"
+        parts.append('<%s NAME="%s" TYPE="%s">%s%s</%s>' % (tag, prop.name, _CIM_XML_TYPES.get(prop.cim_type, prop.cim_type), key, embedded, tag))
+    parts.append("</CLASS>")
+    return Outcome(exchange.respond(Action.GET_RESPONSE, "".join(parts)))
+
+
 def get(exchange):
+    if (exchange.request.resource_uri or "").lower() == CIM_XML_SCHEMA_URI.lower():
+        return _class_schema(exchange)
     resource = _class_resource(exchange)
     instance = _target_instance(exchange, resource)
     body = render_instance(resource.cim_class, instance, resource.class_uri(resource.cim_class),

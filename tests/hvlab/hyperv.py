@@ -137,6 +137,9 @@ def intrinsic_items(os_spec, full_name, ipv4):
         ("NetworkAddressIPv6", ipv6),
         ("RDPAddressIPv4", ipv4),
         ("RDPAddressIPv6", ipv6),
+        # Real hosts also publish these two (their values here are the lab's choice: no public sample shows them).
+        ("OSVendor", "Microsoft Corporation"),
+        ("OSSignature", "%s.%s.%d" % (major, minor, os_spec.build)),
     ]
 
 
@@ -205,7 +208,7 @@ def render_items(items, source, shape):
 
 def item_pairs(texts):
     """``[(name, data), ...]`` of stored embedded-instance texts (the lab's own, so always well formed)."""
-    return [parse_item(text)[:2] for text in texts or ()]
+    return [parse_item(text, strict=False)[:2] for text in texts or ()]
 
 
 def _show(record, shape):

@@ -4,7 +4,8 @@
 
 A job starts Running (JobState 4). It stays Running for the host's ``hyperv.job_polls`` reads of Msvm_ConcreteJob
 (every Get or Enumerate of the class on that host counts for every running job), or, when ``hyperv.job_seconds`` is
-positive, until that many seconds have passed; then it ends Completed (7) or, when it was planned to fail,
+positive, until that many seconds have passed; then it ends Completed (7, or 32768 "Completed with Warnings" on a
+host with ``hyperv.job_success_state: completed_with_warnings``) or, when it was planned to fail,
 Exception (10) with ErrorCode and ErrorDescription. A finished job disappears 5 minutes after it ended
 (TimeBeforeRemoval). The method's effect is applied when the method runs, not when its job ends.
 
@@ -22,7 +23,12 @@ from .schema import cim_class
 RUNNING = 4
 COMPLETED = 7
 EXCEPTION = 10
-JOB_STATE_TEXT = {RUNNING: "Job is running", COMPLETED: "Job completed successfully", EXCEPTION: "Job failed"}
+# Hyper-V's own JobState "Completed with Warnings" (Microsoft's Hyper-V sample utilities): a success. A host whose
+# ``hyperv.job_success_state`` is completed_with_warnings ends its successful jobs so.
+COMPLETED_WITH_WARNINGS = 32768
+SUCCESS_STATES = {"completed": COMPLETED, "completed_with_warnings": COMPLETED_WITH_WARNINGS}
+JOB_STATE_TEXT = {RUNNING: "Job is running", COMPLETED: "Job completed successfully", EXCEPTION: "Job failed",
+                  COMPLETED_WITH_WARNINGS: "Job completed with warnings"}
 TIME_BEFORE_REMOVAL = timedelta(minutes=5)
 FAILED = 32768
 
@@ -119,9 +125,9 @@ def start_job(host, caption, description, failure=None):
     return instance_id
 
 
-def _finish(job, plan, now):
+def _finish(job, plan, now, success_state):
     failed = plan["ErrorCode"] != 0
-    state = EXCEPTION if failed else COMPLETED
+    state = EXCEPTION if failed else success_state
     job.update(JobState=state, JobStatus=JOB_STATE_TEXT[state], PercentComplete=100,
                TimeOfLastStateChange=normalize("datetime", now))
     if failed:
@@ -150,6 +156,6 @@ def advance(host):
             done = plan["PollsLeft"] == 0
             plan["PollsLeft"] = max(plan["PollsLeft"] - 1, 0)
         if done:
-            _finish(job, plan, now)
+            _finish(job, plan, now, SUCCESS_STATES[host.spec.hyperv.job_success_state])
         else:
             job["PercentComplete"] = 50

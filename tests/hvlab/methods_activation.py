@@ -171,12 +171,13 @@ def attempt_avma(machine, fleet, row):
                 GracePeriodRemaining=0)
     eventlog.write_guest_avma_event(
         machine.store, computer_name=machine.spec.os.computer_name, outcome=decision.outcome,
-        host_name=host_view.computer_name if decision.reached_host else "", hresult=decision.reason, time=when)
+        host_name=host_view.computer_name if decision.reached_host else "", hresult=decision.reason, time=when,
+        language=machine.spec.wire.event_language)
     if decision.reached_host:
         eventlog.write_host_avma_event(
             status.host.store, computer_name=host_view.computer_name, vm_name=status.vm_name,
             guest_name=machine.spec.os.computer_name, guest_caption=machine.spec.os.caption,
-            outcome=decision.outcome, hresult=decision.reason, time=when)
+            outcome=decision.outcome, hresult=decision.reason, time=when, language=status.host.spec.wire.event_language)
     return decision
 
 

@@ -10,26 +10,31 @@ most 128. Names compare case-insensitively (they end up as registry value names 
 
 - Wrong target, malformed or foreign instances, Source other than 0, Name or Data over 1024 characters, no items or
   more than 128: ReturnValue 32773 (invalid parameter), nothing started.
-- Add of a name the VM already has, Modify or Remove of a name it lacks: the job starts and ends in Exception
-  (ErrorCode 32768, ErrorDescription naming the item and the VM); nothing changes. That the failure surfaces in
-  the job rather than in ReturnValue is the lab's choice (unconfirmed).
+- An embedded instance with a named entity (``&amp;``): refused as a real host refuses it, ReturnValue 32773 or
+  32768 (``wire.named_entities``), unless the machine accepts them (``accepted``).
+- Add of a name the VM already has: ReturnValue 32773 at once, as a real host answered it (containers/libhvee
+  issue 193); ``hyperv.add_existing: job_failure`` makes it a failed job instead.
+- Modify or Remove of a name it lacks: the job starts and ends in Exception (ErrorCode 32768, ErrorDescription
+  naming the item and the VM); nothing changes. That this failure surfaces in the job rather than in ReturnValue
+  is the lab's choice (unconfirmed).
 - Otherwise the change is made (HostExchangeItems, and the guest's External key while the exchange runs), and the
   job ends Completed, unless a failure rule (``jobs``) makes it end in Exception, with nothing changed.
 
 The Data Exchange integration service is switched by ModifyResourceSettings(ResourceSettings[]) or
 ModifyGuestServiceSettings(GuestServiceSettings[]) with embedded Msvm_KvpExchangeComponentSettingData instances whose
-InstanceID names the setting and EnabledState is 2 (on) or 3 (off). Which of the two Windows uses for this is
-unconfirmed (avma-facts "Unconfirmed" 8): the lab accepts both, alike. Their ReturnValues are the DMTF ones of
-their MOF: 4 invalid parameter, 4096 job started; ``Resulting...`` gets references to the settings changed.
+InstanceID names the setting and EnabledState is 2 (on) or 3 (off). The Hyper-V PowerShell module and a real-host
+WS-Man client use ModifyResourceSettings; whether ModifyGuestServiceSettings takes a KVP setting is unconfirmed, so
+``hyperv.data_exchange_switch`` says which the host takes (resource_settings, the default; guest_service_settings;
+both): the other answers 32773 (invalid parameter). Their ReturnValues are Hyper-V's (Microsoft's method pages):
+4096 job started, 32768 failed, 32773 invalid parameter; ``Resulting...`` gets references to the settings changed.
 
-On a host with ``hyperv.jobs: sync`` every method returns 0 (or its failure code: 32768 for the KVP methods, 2
-for the settings methods) and no job.
+On a host with ``hyperv.jobs: sync`` every method returns 0 (or its failure code 32768) and no job.
 """
 
 from . import hyperv, jobs
 from .classes_virtualization import MSVM_COMPUTER_SYSTEM, MSVM_KVP_EXCHANGE_COMPONENT_SETTING_DATA
 from .jobs import MSVM_CONCRETE_JOB
-from .kvp_items import SOURCE_HOST, InstanceError, parse_instance, parse_item
+from .kvp_items import SOURCE_HOST, InstanceError, NamedEntityRefused, parse_instance, parse_item
 from .methods import MethodResult, method
 from .namespaces import ANONYMOUS, NS, qname
 from .xmltext import element
@@ -39,8 +44,13 @@ NAMESPACE = "root/virtualization/v2"
 JOB_STARTED = 4096
 FAILED = 32768
 INVALID_PARAMETER = 32773
-DMTF_FAILED = 2
-DMTF_INVALID_PARAMETER = 4
+NAMED_ENTITY_CODES = {"invalid_parameter": INVALID_PARAMETER, "failed": FAILED}
+# hyperv.data_exchange_switch -> the methods that take a KVP setting
+SWITCH_METHODS = {
+    "resource_settings": ("ModifyResourceSettings",),
+    "guest_service_settings": ("ModifyGuestServiceSettings",),
+    "both": ("ModifyResourceSettings", "ModifyGuestServiceSettings"),
+}
 MAX_ITEMS = 128
 MAX_ITEM_TEXT = 1024
 
@@ -101,15 +111,24 @@ def _target(call):
     return record
 
 
+def _named_entity_answer(host):
+    """The strictness of ``host``'s embedded-instance parser, and the ReturnValue it gives a named entity."""
+    answer = host.spec.wire.named_entities
+    return answer != "accepted", NAMED_ENTITY_CODES.get(answer)
+
+
 def _data_items(call):
     """``[(name, data), ...]`` of ``DataItems``."""
     texts = call.params["DataItems"]
     if not texts or len(texts) > MAX_ITEMS:
         raise _Refused(INVALID_PARAMETER)
+    strict, entity_code = _named_entity_answer(call.machine)
     items = []
     for text in texts:
         try:
-            name, data, source = parse_item(text)
+            name, data, source = parse_item(text, strict)
+        except NamedEntityRefused as error:
+            raise _Refused(entity_code) from error
         except InstanceError as error:
             raise _Refused(INVALID_PARAMETER) from error
         if source != SOURCE_HOST or len(name) > MAX_ITEM_TEXT or len(data) > MAX_ITEM_TEXT:
@@ -156,6 +175,8 @@ def _kvp_method(method_name, operation):
             return MethodResult(refused.code, {"Job": None})
         current = hyperv.item_pairs(record.kvp_settings["HostExchangeItems"])
         updated, conflict = operation(current, items, record.name)
+        if conflict and operation is _add and call.machine.spec.hyperv.add_existing == "invalid_parameter":
+            return MethodResult(INVALID_PARAMETER, {"Job": None})
         failure = (FAILED, conflict) if conflict else jobs.planned_failure(call.machine, method_name, record.name)
         if failure is None:
             record.kvp_settings["HostExchangeItems"] = hyperv.render_items(
@@ -167,16 +188,19 @@ def _kvp_method(method_name, operation):
 
 def _settings_change(text, host):
     """``(setting instance, new EnabledState)`` from one embedded Msvm_KvpExchangeComponentSettingData."""
+    strict, entity_code = _named_entity_answer(host)
     try:
-        class_name, properties = parse_instance(text)
+        class_name, properties = parse_instance(text, strict)
+    except NamedEntityRefused as error:
+        raise _Refused(entity_code) from error
     except InstanceError as error:
-        raise _Refused(DMTF_INVALID_PARAMETER) from error
+        raise _Refused(INVALID_PARAMETER) from error
     setting = host.store.find(MSVM_KVP_EXCHANGE_COMPONENT_SETTING_DATA, {"InstanceID": properties.get("instanceid") or ""})
     state = (properties.get("enabledstate") or "").strip()
     if class_name.lower() != MSVM_KVP_EXCHANGE_COMPONENT_SETTING_DATA.name.lower() or setting is None:
-        raise _Refused(DMTF_INVALID_PARAMETER)
+        raise _Refused(INVALID_PARAMETER)
     if state and state not in (str(hyperv.ENABLED), str(hyperv.DISABLED)):
-        raise _Refused(DMTF_INVALID_PARAMETER)
+        raise _Refused(INVALID_PARAMETER)
     return setting, int(state) if state else setting["EnabledState"]
 
 
@@ -184,8 +208,8 @@ def _settings_method(method_name, in_name, out_name):
     def handler(call):
         host = call.machine
         try:
-            if not call.params[in_name]:
-                raise _Refused(DMTF_INVALID_PARAMETER)
+            if not call.params[in_name] or method_name not in SWITCH_METHODS[host.spec.hyperv.data_exchange_switch]:
+                raise _Refused(INVALID_PARAMETER)
             changes = [_settings_change(text, host) for text in call.params[in_name]]
         except _Refused as refused:
             return MethodResult(refused.code, {out_name: None, "Job": None})
@@ -199,7 +223,7 @@ def _settings_method(method_name, in_name, out_name):
                 hyperv.exchange(call.fleet, host, record)
         references = [endpoint_reference(MSVM_KVP_EXCHANGE_COMPONENT_SETTING_DATA, {"InstanceID": setting["InstanceID"]},
                                          host.spec.wire.job_reference) for setting, _state in changes]
-        return _result(call, method_name, vm_name, failure, DMTF_FAILED, {out_name: None if failure else references})
+        return _result(call, method_name, vm_name, failure, FAILED, {out_name: None if failure else references})
     return handler
 
 

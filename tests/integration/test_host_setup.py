@@ -102,4 +102,4 @@ def test_integration_service_switches_one_vm_off_and_on(lab, ansible_playbook, o
     lab.reset_stats()
     _run, back = switch("enabled")
     assert back["changed"] is True and back["vms"][0]["enabled"] is True
-    assert lab.stats()["machines"]["hvready"]["writes"] == {"Invoke": 1, "Invoke:Msvm_VirtualSystemManagementService.ModifyGuestServiceSettings": 1}
+    assert lab.stats()["machines"]["hvready"]["writes"] == {"Invoke": 1, "Invoke:Msvm_VirtualSystemManagementService.ModifyResourceSettings": 1}

@@ -96,16 +96,23 @@ def item_map(texts):
     return items
 
 
-def data_item(name, data="", source=0):
-    """An embedded item as the Microsoft samples build it (GetText(CimDtd20)), escaped for an XML element."""
+def data_item(name, data="", source=0, named_entities=False):
+    """An embedded item as the Microsoft samples build it (GetText(CimDtd20)), escaped for an XML element. Inside
+    the instance, markup is written as numeric character references (what a real host takes), or as named
+    entities with ``named_entities`` (what a real host refuses)."""
+    inner = escape if named_entities else numeric_escape
     text = ('<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE>%s</VALUE>'
             '</PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>%s</VALUE></PROPERTY><PROPERTY NAME="Source" '
-            'TYPE="uint16"><VALUE>%d</VALUE></PROPERTY></INSTANCE>' % (escape(data), escape(name), source))
+            'TYPE="uint16"><VALUE>%d</VALUE></PROPERTY></INSTANCE>' % (inner(data), inner(name), source))
     return escape(text)
 
 
 def escape(text):
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def numeric_escape(text):
+    return text.replace("&", "&#38;").replace("<", "&#60;").replace(">", "&#62;")
 
 
 def vm_reference(vm_id, wrapped=False):

@@ -15,7 +15,7 @@ INTRINSIC_NAMES = {
     "FullyQualifiedDomainName", "OSName", "OSVersion", "CSDVersion", "OSMajorVersion", "OSMinorVersion", "OSBuildNumber",
     "OSPlatformId", "ServicePackMajor", "ServicePackMinor", "SuiteMask", "ProductType", "OSEditionId",
     "ProcessorArchitecture", "IntegrationServicesVersion", "NetworkAddressIPv4", "NetworkAddressIPv6", "RDPAddressIPv4",
-    "RDPAddressIPv6"}
+    "RDPAddressIPv6", "OSVendor", "OSSignature"}
 
 
 def test_the_host_and_its_vms_are_computer_systems():
@@ -154,7 +154,7 @@ def test_a_thousand_vms_enumerate_in_pages():
     items, requests = enumerate_all(service, "hv1000", "SELECT * FROM Msvm_KvpExchangeComponent", max_elements=1000)
     components = [properties(item) for item in items]
     assert len(components) == 1000 and len({props["SystemName"] for props in components}) == 1000
-    assert all(len(as_list(props["GuestIntrinsicExchangeItems"])) == 19 for props in components)
+    assert all(len(as_list(props["GuestIntrinsicExchangeItems"])) == 21 for props in components)
     assert item_map(components[0]["GuestExchangeItems"]) == {"Role": ("tenant", 1), "Tier": ("bronze", 1)}
     # 500 KB envelopes hold about 30 components of ~16 KB: the requests are paging, nothing per VM.
     assert requests < 60

@@ -45,13 +45,20 @@ def test_add_modify_remove_reach_the_host_settings_and_the_guest_external_key():
     assert set(guest_values(service, "kvpweb", "External")) == {"hyperv.avma.owner", "LegacyActivationNote"}
 
 
+def test_adding_an_existing_name_is_an_invalid_parameter_at_once():
+    service = service_for("kvp_host")
+    before = host_items(service, "hv1", WEB)
+    assert run(service, "hv1", "AddKvpItems", WEB, [("HYPERV.avma.owner", "x")]) == (32773, None)
+    assert host_items(service, "hv1", WEB) == before
+
+
 @pytest.mark.parametrize("method, items, text", [
-    ("AddKvpItems", [("hyperv.avma.owner", "x")], "'hyperv.avma.owner' already exists on virtual machine 'web01'"),
     ("ModifyKvpItems", [("Missing", "x")], "'Missing' does not exist on virtual machine 'web01'"),
     ("RemoveKvpItems", [("LegacyActivationNote", ""), ("Missing", "")], "'Missing' does not exist on virtual machine 'web01'"),
+    ("AddKvpItems", [("hyperv.avma.owner", "x")], "'hyperv.avma.owner' already exists on virtual machine 'web01'"),
 ])
 def test_a_conflicting_item_fails_the_job_and_changes_nothing(method, items, text):
-    service = service_for("kvp_host")
+    service = service_for(kvp_host_document(hyperv={"add_existing": "job_failure"}))
     before = host_items(service, "hv1", WEB)
     code, job = run(service, "hv1", method, WEB, items)
     assert (code, job["JobState"], job["ErrorCode"]) == (4096, "10", "32768")
@@ -141,7 +148,7 @@ def test_sync_hosts_return_zero_and_no_job():
     service = service_for(kvp_host_document(hyperv={"jobs": "sync"}))
     reply, _root, outs = kvp_call(service, "hv1", "AddKvpItems", WEB, [("sync", "1")])
     assert return_value(outs) == 0 and outs["Job"][0].get("{%s}nil" % NS["xsi"]) == "true" and reply.wrote
-    _reply, _root, outs = kvp_call(service, "hv1", "AddKvpItems", WEB, [("sync", "1")])
+    _reply, _root, outs = kvp_call(service, "hv1", "ModifyKvpItems", WEB, [("missing", "1")])
     assert return_value(outs) == 32768
 
 
@@ -150,7 +157,9 @@ def test_sync_hosts_return_zero_and_no_job():
     ("ModifyGuestServiceSettings", "GuestServiceSettings", "ResultingGuestServiceSettings"),
 ])
 def test_data_exchange_is_switched_by_either_settings_method(method, parameter, result):
-    service = service_for("host_setup")
+    document = fleet_document("host_setup")
+    document["machines"]["hvready"].setdefault("hyperv", {})["data_exchange_switch"] = "both"
+    service = service_for(document)
     vm_id = hyperv.guest_vm_id("dxoff")
     params = "<p:%s>%s</p:%s>" % (parameter, settings_text(vm_id, 2), parameter)
     reply, _root, outs = invoke_service(service, "hvready", method, params)
@@ -177,4 +186,4 @@ def test_data_exchange_is_switched_by_either_settings_method(method, parameter, 
 def test_bad_settings_are_invalid_parameters(text):
     service = service_for("host_setup")
     params = "<p:ResourceSettings>%s</p:ResourceSettings>" % text
-    assert return_value(invoke_service(service, "hvready", "ModifyResourceSettings", params)[2]) == 4
+    assert return_value(invoke_service(service, "hvready", "ModifyResourceSettings", params)[2]) == 32773

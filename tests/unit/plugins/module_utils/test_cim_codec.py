@@ -352,7 +352,8 @@ def test_render_embedded_instance_round_trips():
                             {"Source": "uint16", "Flags": "uint32"})
     text = render_embedded_instance(item)
     assert text.startswith('<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>hyperv.avma.owner</VALUE>')
-    assert '<PROPERTY NAME="Flags" TYPE="uint32"/>' in text
+    assert '<PROPERTY NAME="Flags" TYPE="uint32"></PROPERTY>' in text
+    assert "<VALUE>a&#60;b&#62;&#38;&#39;&#34;</VALUE>" in text
     expected_types = {"Name": "string", "Data": "string", "Source": "uint16", "Flags": "uint32"}
     assert parse_embedded_instance(text) == EmbeddedInstance(item.class_name, item.properties, expected_types)
 

@@ -529,7 +529,7 @@ def test_enable_data_exchange_where_it_is_off_then_nothing(host):
         ("web01", True, True, False), ("db01", False, True, True), ("old01", True, True, False)]
     assert result["diff"] == dict(before={"db01": "disabled"}, after={"db01": "enabled"})
     assert host.setting_of(VM_DB)["EnabledState"] == 2
-    assert host.count("invoke", "ModifyGuestServiceSettings") == 1
+    assert host.count("invoke", "ModifyResourceSettings") == 1 and host.count("invoke", "ModifyGuestServiceSettings") == 0
     assert integration_service_task(host, params, False, True)["changed"] is False
 
 
@@ -539,15 +539,36 @@ def test_disable_in_check_mode_changes_nothing(host):
     assert host.setting_of(VM_WEB)["EnabledState"] == 2 and host.count("invoke") == 0
 
 
-def test_falls_back_to_modify_resource_settings_once(host):
-    host.missing_methods.add("ModifyGuestServiceSettings")
+def test_falls_back_to_modify_guest_service_settings_once_when_the_first_is_missing(host):
+    host.missing_methods.add("ModifyResourceSettings")
     integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, all_vms=True, state="disabled"), False, False)
-    assert [call[1] for call in host.calls if call[0] == "invoke"] == ["ModifyGuestServiceSettings", "ModifyResourceSettings", "ModifyResourceSettings"]
+    assert [call[1] for call in host.calls if call[0] == "invoke"] == ["ModifyResourceSettings", "ModifyGuestServiceSettings", "ModifyGuestServiceSettings"]
     assert host.setting_of(VM_WEB)["EnabledState"] == 3 and host.setting_of(VM_OFF)["EnabledState"] == 3
 
 
+@pytest.mark.parametrize("code", [32768, 32770, 32773, 32775, 4])
+def test_falls_back_when_the_first_method_is_refused(host, code):
+    host.refused["ModifyResourceSettings"] = code
+    result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, all_vms=True, state="disabled"), False, False)
+    assert result["changed"] is True and "failed" not in result
+    assert [call[1] for call in host.calls if call[0] == "invoke"] == ["ModifyResourceSettings", "ModifyGuestServiceSettings", "ModifyGuestServiceSettings"]
+
+
+def test_no_fallback_after_a_failed_job_the_first_method_started(host):
+    host.failing_jobs["ModifyResourceSettings"] = (32768, "boom")
+    result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, False)
+    assert result["failed"] is True and host.count("invoke", "ModifyGuestServiceSettings") == 0
+
+
+def test_both_methods_refused_reports_the_last_refusal(host):
+    host.refused["ModifyResourceSettings"] = 32773
+    host.refused["ModifyGuestServiceSettings"] = 32775
+    result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, False)
+    assert result["failed"] is True and "32775" in result["msg"] and result["changed"] is False
+
+
 def test_a_failing_toggle_names_the_vm(host):
-    host.failing_jobs["ModifyGuestServiceSettings"] = (32768, "boom")
+    host.failing_jobs["ModifyResourceSettings"] = (32768, "boom")
     result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, all_vms=True), False, False)
     assert result["failed"] is True and "VM 'db01'" in result["msg"] and "boom" in result["msg"]
     assert result["changed"] is False
@@ -631,6 +652,7 @@ def test_problems_of_a_standard_unactivated_host_with_data_exchange_off():
     model.add_vm("web01", VM_WEB)
     model.add_vm("db01", VM_DB, data_exchange=False, status=(32896,))
     model.add_vm("lost", VM_OFF, status=(12,))
+    model.add_vm("older", "D4E5F6A7-B8C9-4D0E-9F1A-2B3C4D5E6F70", status=(3,))
     result = host_info_task(model, params_for(HOST_INFO_SPEC), False, False)
     assert [(problem["code"], problem["vm"]) for problem in result["problems"]] == [
         ("host_not_datacenter", None), ("host_not_activated", None), ("data_exchange_off", "db01"), ("data_exchange_not_ok", "lost")]

@@ -147,12 +147,15 @@ def test_intrinsic_items_decoded():
         "NetworkAddressIPv6": "fe80::1%12;2001:db8::5",
         "RDPAddressIPv4": "10.0.0.5",
         "IntegrationServicesVersion": "10.0.20348.1",
+        "OSVendor": "Microsoft",
+        "OSSignature": "10",
     })
     assert facts == dict(
         fqdn="web01.corp.example", os_name="Windows Server 2022 Datacenter", os_version="10.0.20348", os_build=20348,
         os_release="2022", os_edition_sku=8, os_edition_id="ServerDatacenter",
         ipv4_addresses=["10.0.0.5", "192.168.1.7"], ipv6_addresses=["fe80::1%12", "2001:db8::5"],
         rdp_ipv4_addresses=["10.0.0.5"], rdp_ipv6_addresses=[], integration_services_version="10.0.20348.1",
+        os_vendor="Microsoft", os_signature="10",
     )
     assert issues == []
 

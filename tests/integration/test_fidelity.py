@@ -1,0 +1,191 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 9, points 1-8: the collection's tasks against a lab fleet that behaves as the independent evidence says
+real Windows does (fleets/fidelity.yml), each unconfirmed point served in more than one form. The tasks run through
+the real CimClient and WsmanClient over NTLM with message encryption, as the action plugins run them."""
+
+from __future__ import annotations
+
+import copy
+
+import collection_import  # noqa: F401  (makes ansible_collections.hyperv.avma importable)
+import pytest
+
+from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient, EmbeddedInstance
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import CimMethodError
+from ansible_collections.hyperv.avma.plugins.module_utils._events import ACTIVATION_EVENTS_SPEC, activation_events_task
+from ansible_collections.hyperv.avma.plugins.module_utils._guest_licensing import SOFTWARE_LICENSING_PRODUCT, activation_facts_task
+from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import (
+    HOST_INFO_SPEC,
+    INTEGRATION_SERVICE_SPEC,
+    KVP_INFO_SPEC,
+    KVP_ITEM_SPEC,
+    KVP_SETTING,
+    MANAGEMENT_SERVICE,
+    host_info_task,
+    integration_service_task,
+    kvp_info_task,
+    kvp_item_task,
+    management_service,
+    read_vms,
+    vm_reference,
+)
+from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings, WsmanClient
+
+FLEET = "fidelity.yml"
+
+
+def params_for(spec, **given):
+    params = {name: copy.deepcopy(option.get("default")) for name, option in spec.items()}
+    params.update(given)
+    return params
+
+
+@pytest.fixture()
+def connect(lab):
+    clients = []
+
+    def factory(machine):
+        variables = lab.host_vars[machine]
+        settings = WinrmSettings(host=variables["ansible_host"], port=lab.port(machine), scheme="http", user=variables["ansible_user"],
+                                 password=variables["ansible_password"], transport="ntlm", label=machine)
+        client = CimClient(WsmanClient(settings))
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+# -- 1: JobState 32768 "Completed with Warnings" is success ----------------------------------------------------------
+
+
+def test_a_job_completed_with_warnings_is_a_success(lab, connect):
+    params = params_for(KVP_ITEM_SPEC, vms=["web-warn"], items={"hyperv.avma.tier": "gold"}, job_poll_interval=0.05, job_timeout=10)
+    result = kvp_item_task(connect("fhwarn"), params, False, False)
+    assert "failed" not in result and result["changed"] is True
+    assert kvp_item_task(connect("fhwarn"), params, False, False)["changed"] is False
+
+
+# -- 2: numeric character references inside embedded instances ------------------------------------------------------
+
+
+@pytest.mark.parametrize("host, vm", [("fhwarn", "web-warn"), ("fhgss", "web-gss")])
+def test_markup_in_host_items_reaches_a_host_that_refuses_named_entities(lab, connect, host, vm):
+    value = "R&D <lab> \"quoted\" 'single' https://example.test/?a=1&b=2"
+    params = params_for(KVP_ITEM_SPEC, vms=[vm], items={"hyperv.avma.note": value}, job_poll_interval=0.05, job_timeout=10)
+    result = kvp_item_task(connect(host), params, False, False)
+    assert "failed" not in result, result.get("msg")
+    read = kvp_info_task(connect(host), params_for(KVP_INFO_SPEC, vms=[vm]), False, False)
+    assert read["vms"][0]["host_items"]["hyperv.avma.note"] == value
+
+
+@pytest.mark.parametrize("host, code", [("fhwarn", 32773), ("fhgss", 32768)])
+def test_the_lab_refuses_named_entities_with_the_code_a_host_gave(lab, connect, host, code):
+    cim = connect(host)
+    _name, vms = read_vms(cim)
+    service = management_service(cim)
+    named = '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE>R&amp;D</VALUE></PROPERTY>' \
+            '<PROPERTY NAME="Name" TYPE="string"><VALUE>named</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>0</VALUE></PROPERTY></INSTANCE>'
+    with pytest.raises(CimMethodError) as caught:
+        cim.invoke(MANAGEMENT_SERVICE, "AddKvpItems", {"TargetSystem": vm_reference(vms[0]["id"]), "DataItems": [named]}, selectors=service)
+    assert caught.value.return_value == code
+
+
+# -- 3: Data Exchange through ModifyResourceSettings first, the other method on a refusal ---------------------------
+
+
+@pytest.mark.parametrize("host, vm, method", [("fhwarn", "web-warn", "ModifyResourceSettings"), ("fhgss", "web-gss", "ModifyGuestServiceSettings")])
+def test_data_exchange_switches_on_either_kind_of_host(lab, connect, host, vm, method):
+    lab.reset_stats()
+    for state in ("disabled", "enabled", "disabled") if host == "fhwarn" else ("enabled", "disabled"):
+        params = params_for(INTEGRATION_SERVICE_SPEC, vms=[vm], state=state, job_poll_interval=0.05, job_timeout=10)
+        result = integration_service_task(connect(host), params, False, False)
+        assert "failed" not in result, result.get("msg")
+        assert result["vms"][0]["enabled"] is (state == "enabled") and result["changed"] is True
+    # the second state back: leave the fleet as it started
+    restore = "enabled" if host == "fhwarn" else "disabled"
+    integration_service_task(connect(host), params_for(INTEGRATION_SERVICE_SPEC, vms=[vm], state=restore, job_poll_interval=0.05), False, False)
+    invokes = lab.stats()["machines"][host]["requests"].get("Invoke", 0)
+    assert invokes >= 1
+    cim = connect(host)
+    setting = cim.query(KVP_SETTING, properties=["InstanceID", "EnabledState"])[0]
+    refused_method = "ModifyGuestServiceSettings" if method == "ModifyResourceSettings" else "ModifyResourceSettings"
+    instance = EmbeddedInstance(KVP_SETTING.name, {"InstanceID": setting["InstanceID"], "EnabledState": setting["EnabledState"]},
+                                {"InstanceID": "string", "EnabledState": "uint16"})
+    parameter = "GuestServiceSettings" if refused_method == "ModifyGuestServiceSettings" else "ResourceSettings"
+    with pytest.raises(CimMethodError) as caught:
+        cim.invoke(MANAGEMENT_SERVICE, refused_method, {parameter: [instance]}, selectors=management_service(cim))
+    assert caught.value.return_value == 32773 and caught.value.meaning == "invalid parameter"
+
+
+# -- 4: Degraded Data Exchange is working --------------------------------------------------------------------------
+
+
+def test_a_degraded_component_exchanges_data_and_the_host_is_ready(lab, connect):
+    result = host_info_task(connect("fhwarn"), params_for(HOST_INFO_SPEC), False, False)
+    vm = next(vm for vm in result["vms"] if vm["name"] == "web-warn")
+    assert (vm["data_exchange_status"], vm["data_exchange_status_code"]) == ("Degraded", 3)
+    assert result["ready"] is True, result["problems"]
+    kvp = kvp_info_task(connect("fhwarn"), params_for(KVP_INFO_SPEC, vms=["web-warn"]), False, False)
+    assert kvp["vms"][0]["intrinsic_facts"]["os_release"] == "2022"
+
+
+# -- 5 and 7: events decoded from their codes in any language, newest first whatever the log's order ---------------
+
+
+@pytest.mark.parametrize("guest", ["fgwarn", "fggss"])
+def test_the_newest_events_come_back_decoded_from_their_codes(lab, connect, guest):
+    result = activation_events_task(connect(guest), params_for(ACTIVATION_EVENTS_SPEC, event_ids=[12309], max_events=3), False, False)
+    times = [event["time_generated"][:10] for event in result["events"]]
+    assert times == ["2026-11-08", "2026-11-07", "2026-11-06"]
+    assert result["limited"] is True
+    outcomes = [(event["outcome"]["name"], event["outcome"]["result_code"], event["outcome"]["decoded_from"]) for event in result["events"]]
+    assert outcomes == [("success", "0x00000000", "result_code"), ("activation_denied", "0xC004FD02", "result_code"),
+                        ("success", "0x00000000", "result_code")]
+
+
+def test_an_activation_on_a_german_guest_writes_events_the_collection_decodes(lab, connect):
+    guest = connect("fgwarn")
+    product = next(row for row in guest.query(SOFTWARE_LICENSING_PRODUCT, "PartialProductKey IS NOT NULL")
+                   if "VIRTUAL_MACHINE_ACTIVATION" in (row["Description"] or ""))
+    guest.invoke(SOFTWARE_LICENSING_PRODUCT, "Activate", selectors={"ID": product["ID"]})
+    newest = activation_events_task(guest, params_for(ACTIVATION_EVENTS_SPEC, event_ids=[12309], max_events=1), False, False)["events"][0]
+    assert "Ergebnis" in newest["message"] and newest["insertion_strings"][0] == "AVMA erfolgreich"
+    assert newest["outcome"]["name"] == "success" and newest["outcome"]["decoded_from"] == "result_code"
+    host_event = activation_events_task(connect("fhwarn"), params_for(ACTIVATION_EVENTS_SPEC, event_ids=[12310], max_events=1), False, False)["events"][0]
+    assert host_event["outcome"]["name"] == "success" and "Anforderung" in host_event["message"]
+
+
+# -- 8: smaller points -----------------------------------------------------------------------------------------------
+
+
+def test_the_host_digital_pid2_and_the_intrinsic_os_vendor_and_signature_are_read(lab, connect):
+    facts = activation_facts_task(connect("fgwarn"), {}, False, False)
+    assert facts["ansible_facts"]["avma"]["windows_product"]["avma_host_digital_pid2"].startswith("03612-")
+    intrinsic = kvp_info_task(connect("fhwarn"), params_for(KVP_INFO_SPEC, vms=["web-warn"]), False, False)["vms"][0]["intrinsic_facts"]
+    assert intrinsic["os_vendor"] == "Microsoft Corporation" and intrinsic["os_signature"] == "10.0.20348"
+
+
+def test_a_key_name_the_vmbus_cannot_carry_is_refused_before_any_write(lab, connect):
+    lab.reset_stats()
+    name = "hyperv.avma." + "k" * 250
+    params = params_for(KVP_ITEM_SPEC, vms=["web-warn"], items={name: "x"})
+    with pytest.raises(Exception, match="VMBus key"):
+        kvp_item_task(connect("fhwarn"), params, False, False)
+    assert lab.stats()["machines"]["fhwarn"]["total_writes"] == 0
+
+
+def test_an_add_of_an_existing_name_is_refused_at_once_with_the_hyperv_meaning(lab, connect):
+    cim = connect("fhwarn")
+    _name, vms = read_vms(cim)
+    vm = next(vm for vm in vms if vm["name"] == "web-warn")
+    item = EmbeddedInstance("Msvm_KvpExchangeDataItem", {"Data": "x", "Name": "hyperv.avma.dup", "Source": 0},
+                            {"Data": "string", "Name": "string", "Source": "uint16"})
+    service = management_service(cim)
+    first = cim.invoke(MANAGEMENT_SERVICE, "AddKvpItems", {"TargetSystem": vm_reference(vm["id"]), "DataItems": [item]}, selectors=service)
+    cim.wait_for_job(first.job, timeout=10, poll_interval=0.05)
+    with pytest.raises(CimMethodError) as caught:
+        cim.invoke(MANAGEMENT_SERVICE, "AddKvpItems", {"TargetSystem": vm_reference(vm["id"]), "DataItems": [item]}, selectors=service)
+    assert caught.value.return_value == 32773 and "returned 32773 (invalid parameter)" in str(caught.value)
