@@ -8,12 +8,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 ensure_venv
+ensure_auth_extras
 ensure_tools_venv
 ensure_shellcheck
 ensure_chromium
 ensure_get_pip
 link_collection
 export PATH="$VENV/bin:$PATH" HYPERV_AVMA_TOOLS_BIN="$TOOLS_VENV/bin"
+# tests/integration/test_transports.py provisions its Kerberos realm itself; here a missing requirement fails it.
+export HYPERV_AVMA_REQUIRE_TRANSPORTS=1
 
 log "pytest: unit and lab integration tests"
 # pytest exits 5 when it collected no test; set -e turns that, like any failure, into a failed run.

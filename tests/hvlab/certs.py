@@ -120,7 +120,7 @@ class CertificateAuthority:
         now = _now()
         certificate = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, upn.split("@", 1)[0])]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, upn.split("@", 1)[0][:64])]))
             .issuer_name(self.certificate.subject)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
