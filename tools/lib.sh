@@ -75,6 +75,31 @@ ensure_ansible_venv() {
 }
 
 ensure_venv() { ensure_ansible_venv "$ANSIBLE_NEWEST"; }
+# The Kerberos tools the transport tests need: a KDC and kadmin.local for the throwaway realm (tests/kerberos_realm.py),
+# kinit, libkrb5-dev to build gssapi/krb5/pykerberos, faketime to skew kinit's clock. Debian packages; no service runs.
+ensure_kerberos_tools() {
+  apt_install krb5-kdc /usr/sbin/krb5kdc
+  apt_install krb5-admin-server /usr/sbin/kadmin.local
+  apt_install krb5-user kinit
+  apt_install libkrb5-dev krb5-config
+  apt_install faketime faketime
+}
+
+# The authentication extras (tests/requirements-auth.txt) in the main venv only: gssapi builds from source for minutes,
+# so the other venvs skip the transport tests. Reinstalled when the file or the venv changes (pip reuses its wheels).
+ensure_auth_extras() {
+  local requirements="$ROOT/tests/requirements-auth.txt" wanted lock
+  ensure_kerberos_tools
+  wanted=$(cat "$requirements" "$VENV/.requirements.sha256" | sha256sum | cut -d' ' -f1)
+  exec {lock}>"$VENV.lock"
+  flock "$lock"
+  if [ "$(cat "$VENV/.auth-requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
+    log "installing the authentication extras of $(basename "$requirements") into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$wanted" > "$VENV/.auth-requirements.sha256"
+  fi
+  exec {lock}>&-
+}
 ensure_tools_venv() { make_venv "$TOOLS_VENV" "$ROOT/tests/requirements-tools.txt"; }
 
 # Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.

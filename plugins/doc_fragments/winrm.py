@@ -46,8 +46,11 @@ options:
         C(ansible_winrm_transport), the connection plugin's own default (V(kerberos) for a UPN, else V(basic)).
       - V(ntlm), V(kerberos) and V(credssp) encrypt messages over HTTP (see O(winrm_message_encryption)).
       - V(basic) over HTTP is refused unless O(winrm_allow_basic_over_http=true).
-      - V(kerberos) needs a ticket in the controller's credential cache (C(kinit)) and the C(pywinrm[kerberos]) extra;
-        V(credssp) needs C(requests-credssp).
+      - V(kerberos) needs C(pykerberos) (the C(pywinrm[kerberos]) extra) and either a ticket in the controller's
+        credential cache (O(winrm_kinit_mode=manual)) or the password, with which the collection runs C(kinit) itself
+        (O(winrm_kinit_mode=managed)). O(winrm_user) is then the principal, V(user@REALM).
+      - V(credssp) needs C(requests-credssp) and sends the password to the server, which can then use it (see the
+        transports guide). V(certificate) needs HTTPS and a certificate the server maps to a user.
     type: str
     choices: [basic, certificate, credssp, kerberos, ntlm]
   winrm_server_cert_validation:
@@ -89,8 +92,31 @@ options:
     type: bool
   winrm_kerberos_hostname_override:
     description:
-      - Host name used for the Kerberos service principal instead of O(winrm_host).
+      - Host name used for the Kerberos service principal (V(HTTP/<name>)) instead of O(winrm_host), for example when
+        O(winrm_host) is an address.
     type: str
+  winrm_kinit_mode:
+    description:
+      - V(managed) runs C(kinit) with O(winrm_user) and O(winrm_password) into a private credential cache of the
+        controller process; V(manual) uses the ticket already in the credential cache (C(KRB5CCNAME)).
+      - Defaults to V(managed) when a password is given, otherwise V(manual), as the C(ansible.builtin.winrm)
+        connection (C(ansible_winrm_kinit_mode)).
+    type: str
+    choices: [managed, manual]
+  winrm_kinit_cmd:
+    description:
+      - The C(kinit) command for O(winrm_kinit_mode=managed). Defaults to V(kinit).
+    type: str
+  winrm_kinit_args:
+    description:
+      - Arguments for C(kinit), split like a shell would; they replace the default C(-f) that
+        O(winrm_kerberos_delegation=true) adds.
+    type: str
+  winrm_kinit_env_vars:
+    description:
+      - Environment variables passed to C(kinit) besides C(PATH), C(KRB5_CONFIG) and C(KRB5_TRACE).
+    type: list
+    elements: str
   winrm_credssp_disable_tlsv1_2:
     description:
       - Allow CredSSP over TLS versions older than 1.2, for old Windows hosts.

@@ -219,6 +219,46 @@ options:
     ini:
       - section: hyperv_avma_kvp
         key: winrm_kerberos_hostname_override
+  winrm_kinit_mode:
+    description:
+      - V(managed) runs C(kinit) with O(winrm_user) (V(user@REALM)) and O(winrm_password) into a private credential
+        cache; V(manual) uses the ticket already in the credential cache (C(KRB5CCNAME)).
+      - Defaults to V(managed) when a password is given, otherwise V(manual).
+    type: str
+    choices: [managed, manual]
+    env:
+      - name: HYPERV_AVMA_WINRM_KINIT_MODE
+    ini:
+      - section: hyperv_avma_kvp
+        key: winrm_kinit_mode
+  winrm_kinit_cmd:
+    description:
+      - The C(kinit) command for O(winrm_kinit_mode=managed). Defaults to V(kinit).
+    type: str
+    env:
+      - name: HYPERV_AVMA_WINRM_KINIT_CMD
+    ini:
+      - section: hyperv_avma_kvp
+        key: winrm_kinit_cmd
+  winrm_kinit_args:
+    description:
+      - Arguments for C(kinit); they replace the default C(-f) that O(winrm_kerberos_delegation=true) adds.
+    type: str
+    env:
+      - name: HYPERV_AVMA_WINRM_KINIT_ARGS
+    ini:
+      - section: hyperv_avma_kvp
+        key: winrm_kinit_args
+  winrm_kinit_env_vars:
+    description:
+      - Environment variables passed to C(kinit) besides C(PATH), C(KRB5_CONFIG) and C(KRB5_TRACE).
+    type: list
+    elements: str
+    env:
+      - name: HYPERV_AVMA_WINRM_KINIT_ENV_VARS
+    ini:
+      - section: hyperv_avma_kvp
+        key: winrm_kinit_env_vars
   winrm_credssp_disable_tlsv1_2:
     description:
       - Allow CredSSP over TLS versions older than 1.2, for old Windows hosts.

@@ -29,6 +29,15 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WsmanFaultError,
     WsmanProtocolError,
 )
+from ansible_collections.hyperv.avma.plugins.module_utils._kerberos import (
+    KINIT_MODES,
+    KinitError,
+    certificate_not_trusted,
+    kerberos_failure,
+    kinit,
+    refused_401,
+    uses_kinit,
+)
 from ansible_collections.hyperv.avma.plugins.module_utils._xml import (
     XML_NAMESPACE,
     Element,
@@ -57,6 +66,16 @@ except ImportError:
 else:
     HAS_WINRM = True
     WINRM_IMPORT_ERROR = None
+
+# requests-credssp raises exceptions of its own (not requests' or pywinrm's) when the CredSSP exchange fails.
+_CREDSSP_ERRORS: tuple[type[BaseException], ...] = ()
+try:
+    from requests_credssp.exceptions import AuthenticationException as _CredSSPAuthenticationError
+    from requests_credssp.exceptions import NTStatusException as _CredSSPStatusError
+except ImportError:
+    pass
+else:
+    _CREDSSP_ERRORS = (_CredSSPAuthenticationError, _CredSSPStatusError)
 
 # Namespaces, under the prefixes Windows itself uses on the wire; the URIs are those DSP0226 (WS-Management) and
 # MS-WSMV (Microsoft's extensions) define.
@@ -164,6 +183,10 @@ class WinrmSettings:
     cert_key_pem: str | None = None
     kerberos_delegation: bool = False
     kerberos_hostname_override: str | None = None
+    kinit_mode: str | None = None
+    kinit_cmd: str = "kinit"
+    kinit_args: str | None = None
+    kinit_env_vars: tuple[str, ...] = ()
     credssp_disable_tlsv1_2: bool = False
     proxy: str | None = field(default=None, repr=False)
     locale: str = "en-US"
@@ -205,6 +228,10 @@ class WinrmSettings:
             problems.append("locale must not be empty")
         if self.transport in _PASSWORD_TRANSPORTS and (not self.user or self.password is None):
             problems.append(f"transport {self.transport} needs user and password")
+        if self.kinit_mode is not None and self.kinit_mode not in KINIT_MODES:
+            problems.append(f"kinit_mode must be managed or manual, got {self.kinit_mode!r}")
+        if self.transport == "kerberos" and self.kinit_mode == "managed" and not (self.user and self.password):
+            problems.append("kinit_mode managed needs the user (user@REALM) and password to run kinit with")
         if self.transport == "certificate":
             if not (self.cert_pem and self.cert_key_pem):
                 problems.append("transport certificate needs cert_pem and cert_key_pem")
@@ -553,6 +580,7 @@ class WsmanClient:
     def _get_transport(self, label: str) -> Any:
         if self._transport is None:
             settings = self.settings
+            self._kinit_if_managed(label)
             optional = {key: value for key, value in (("ca_trust_path", settings.ca_trust_path), ("proxy", settings.proxy)) if value}
             try:
                 self._transport = Transport(
@@ -604,7 +632,11 @@ class WsmanClient:
                 code=FAULT_CODE_OPERATION_TIMEOUT, machine=machine, operation=label) from exc
         except AuthenticationError as exc:
             # Once the transport exists, pywinrm raises InvalidCredentialsError only for HTTP 401.
-            raise WinrmAuthenticationError("HTTP 401", user=self.settings.user, machine=machine, operation=label) from exc
+            raise WinrmAuthenticationError(self._refused_reason(), user=self.settings.user, machine=machine, operation=label) from exc
+        except _CREDSSP_ERRORS as exc:
+            raise WinrmAuthenticationError(f"CredSSP exchange failed: {self._scrub(' '.join(str(exc).split()))}; "
+                                           f"{self._refused_reason()}", user=self.settings.user, machine=machine,
+                                           operation=label) from exc
         except WinRMError as exc:
             raise WinrmTransportError(self._scrub(str(exc)), kind="setup", machine=machine, operation=label) from exc
         except requests.exceptions.RequestException as exc:
@@ -625,6 +657,9 @@ class WsmanClient:
     def _requests_error(self, exc: Exception, label: str) -> AvmaError:
         machine = self.display_name
         endpoint = self.settings.endpoint
+        auth_failure = self._authentication_failure(exc)
+        if auth_failure is not None:
+            return WinrmAuthenticationError(auth_failure, user=self.settings.user, machine=machine, operation=label)
         if isinstance(exc, requests.exceptions.SSLError):
             return WinrmTransportError(f"TLS/certificate failure with {endpoint}: {self._innermost_reason(exc)}", kind="tls",
                                        machine=machine, operation=label)
@@ -650,6 +685,33 @@ class WsmanClient:
                                        machine=machine, operation=label)
         return WinrmTransportError(f"HTTP request to {endpoint} failed: {self._innermost_reason(exc)}", kind="unreachable",
                                    machine=machine, operation=label)
+
+    def _kinit_if_managed(self, label: str) -> None:
+        """kinit mode managed (the default for Kerberos with a password): get a ticket as the winrm connection would."""
+        settings = self.settings
+        if not uses_kinit(settings.transport, settings.kinit_mode, settings.password):
+            return
+        try:
+            kinit(settings.user or "", settings.password or "", kinit_cmd=settings.kinit_cmd, kinit_args=settings.kinit_args,
+                  delegation=settings.kerberos_delegation, env_vars=settings.kinit_env_vars)
+        except KinitError as exc:
+            raise WinrmAuthenticationError(self._scrub(str(exc)), user=settings.user, machine=self.display_name,
+                                           operation=label) from exc
+
+    def _refused_reason(self) -> str:
+        settings = self.settings
+        return refused_401(settings.transport, host=settings.host, hostname_override=settings.kerberos_hostname_override)
+
+    def _authentication_failure(self, exc: Exception) -> str | None:
+        """A failure of the transport's authentication that requests reports as a request error, as one line saying
+        what to do: Kerberos (GSSAPI) errors, and a client certificate the server's TLS refused. None otherwise."""
+        settings = self.settings
+        text = self._scrub(" ".join(str(item) for item in _exception_chain(exc)))
+        if settings.transport == "kerberos":
+            return kerberos_failure(text, host=settings.host, hostname_override=settings.kerberos_hostname_override)
+        if settings.transport == "certificate" and isinstance(exc, requests.exceptions.SSLError):
+            return certificate_not_trusted(text)
+        return None
 
     def _innermost_reason(self, exc: Exception) -> str:
         """The most specific message in a requests/urllib3 exception chain (an OSError's text when there is one)."""

@@ -88,6 +88,10 @@ def _from_winrm(connection):
         "path": connection.get_option("path"),
         "transport": transport,
     }
+    # The winrm connection's own kinit settings (ansible_winrm_kinit_mode, _kinit_cmd, _kinit_args, _kinit_env_vars).
+    for name, field in (("kerberos_mode", "kinit_mode"), ("kerberos_command", "kinit_cmd"), ("kinit_args", "kinit_args"),
+                        ("kinit_env_vars", "kinit_env_vars")):
+        options[field] = connection.get_option(name)
     timeout = connection.get_option("connection_timeout")
     if timeout:
         options["operation_timeout_sec"] = timeout

@@ -16,13 +16,16 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 CA_COMMON_NAME = "hvlab test CA"
 CA_VALIDITY = datetime.timedelta(days=3650)
 SERVER_VALIDITY = datetime.timedelta(days=397)
 # Clocks of a client and the lab may differ slightly; certificates start being valid a day early.
 CLOCK_SKEW = datetime.timedelta(days=1)
+CLIENT_VALIDITY = datetime.timedelta(days=30)
+# Microsoft's User Principal Name in a subjectAltName otherName: what a WinRM certificate mapping matches.
+UPN_OID = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 
 
 class CertificateAuthority:
@@ -109,6 +112,71 @@ class CertificateAuthority:
         return certificate, private_key
 
 
+    def issue_client_certificate(self, upn):
+        """Return ``(certificate, private_key)`` for WinRM client certificate authentication as ``upn``: the UPN as an
+        otherName and the Client Authentication EKU, which a Windows certificate mapping requires."""
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        public_key = private_key.public_key()
+        now = _now()
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, upn.split("@", 1)[0][:64])]))
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - CLOCK_SKEW)
+            .not_valid_after(now + CLIENT_VALIDITY)
+            .add_extension(x509.SubjectAlternativeName([x509.OtherName(UPN_OID, _der_utf8_string(upn))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.certificate.public_key()), critical=False
+            )
+            .sign(self.private_key, hashes.SHA256())
+        )
+        return certificate, private_key
+
+    def write_client_certificate(self, upn, cert_path, key_path):
+        """Issue a client certificate for ``upn`` and write it and its key (0600) as PEM files."""
+        certificate, private_key = self.issue_client_certificate(upn)
+        _write_private_file(key_path, _private_key_pem(private_key))
+        _write_file(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def certificate_upn(certificate_der):
+    """The UPN a client certificate names in its subjectAltName, or None."""
+    try:
+        names = x509.load_der_x509_certificate(certificate_der).extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound):
+        return None
+    for other_name in names.get_values_for_type(x509.OtherName):
+        if other_name.type_id == UPN_OID:
+            return _parse_der_utf8_string(other_name.value)
+    return None
+
+
+def _der_utf8_string(text):
+    """DER UTF8String (short or long form length), the value type of a UPN otherName."""
+    data = text.encode("utf-8")
+    if len(data) < 128:
+        return b"\x0c" + bytes([len(data)]) + data
+    length = len(data).to_bytes((len(data).bit_length() + 7) // 8, "big")
+    return b"\x0c" + bytes([0x80 | len(length)]) + length + data
+
+
+def _parse_der_utf8_string(value):
+    if len(value) < 2 or value[0] != 0x0C:
+        return None
+    length, start = value[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, start = int.from_bytes(value[2:2 + count], "big"), 2 + count
+    if start + length != len(value):
+        return None
+    return value[start:].decode("utf-8", errors="replace")
+
+
 class ServerCertificate:
     """The certificate and key files of one machine's HTTPS listener."""
 
@@ -135,11 +203,15 @@ class ServerCertificate:
         with open(self.cert_path, "rb") as cert_file:
             return x509.load_pem_x509_certificate(cert_file.read()).public_bytes(serialization.Encoding.DER)
 
-    def ssl_context(self):
-        """A server-side TLS context presenting this certificate."""
+    def ssl_context(self, client_ca_path=None):
+        """A server-side TLS context presenting this certificate. With ``client_ca_path`` it asks for a client
+        certificate (optional) and accepts only those that CA issued, as HTTP.sys does for WinRM certificate auth."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.cert_path, self.key_path)
+        if client_ca_path:
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(client_ca_path)
         return context
 
 

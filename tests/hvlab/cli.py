@@ -20,6 +20,7 @@ import sys
 import time
 
 from .admin import AdminServer, admin_request
+from .certs import CertificateAuthority
 from .fleet import Fleet
 from .server import WSMAN_PATH, Lab
 from .service import WsmanService
@@ -60,7 +61,22 @@ def build_parser():
     down.add_argument("--dir", required=True, help="state directory of the lab")
     down.add_argument("--timeout", type=float, default=DEFAULT_STOP_TIMEOUT, help="seconds to wait for a graceful stop (default 10)")
     down.set_defaults(run=run_down)
+
+    client_cert = commands.add_parser("client-cert", help="issue a client certificate of the lab CA for a UPN")
+    client_cert.add_argument("--dir", required=True, help="state directory of the lab (its CA signs the certificate)")
+    client_cert.add_argument("--upn", required=True, help="user principal name the certificate carries, e.g. ops@hvlab.test")
+    client_cert.add_argument("--cert", required=True, help="PEM file to write the certificate to")
+    client_cert.add_argument("--key", required=True, help="PEM file to write the private key to (mode 0600)")
+    client_cert.set_defaults(run=run_client_cert)
     return parser
+
+
+def run_client_cert(arguments):
+    """Certificate authentication: what an administrator's PKI would issue, signed by the lab CA."""
+    state_dir = StateDir(arguments.dir)
+    authority = CertificateAuthority.load_or_create(state_dir.ca_file, state_dir.ca_key_file)
+    authority.write_client_certificate(arguments.upn, arguments.cert, arguments.key)
+    print("hvlab: client certificate for %s in %s (key %s)" % (arguments.upn, arguments.cert, arguments.key))
 
 
 def _add_serve_arguments(parser):

@@ -34,6 +34,7 @@ class Machine:
         self.kind = spec.kind
         self.credentials = list(spec.credentials)
         self.inventory = dict(spec.inventory)
+        self.winrm_auth = spec.winrm_auth
         self.hyperv_host = spec.hyperv_host
         self.fault_style = spec.fault_style
         self.registry = registry

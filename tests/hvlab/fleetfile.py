@@ -16,7 +16,8 @@ import yaml
 from . import activation, catalog, eventlog, fleetfile_hyperv
 from .cimtypes import CimTypeError, normalize
 from .faultxml import FAULT_STYLES
-from .fleetspec import AcceptedKey, Credential, ExtraProduct, LicenseSpec, MachineSpec, OsSpec, SeedEvent
+from .fleetspec import (AcceptedKey, CertificateMapping, Credential, ExtraProduct, LicenseSpec, MachineSpec, OsSpec, SeedEvent,
+                        WinrmAuthSpec)
 from .schema import MACHINE_KINDS
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,14}$")
@@ -27,7 +28,9 @@ PRODUCT_KEY_CHARACTERS = "BCDFGHJKMPQRTVWXY2346789"
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 MACHINE_FIELDS = {"address", "kind", "hyperv_host", "inventory", "credentials", "os", "windows_license",
-                  "extra_products", "fault_style", "accepted_keys", "events", "vm", "hyperv", "synthetic_vms", "wire"}
+                  "extra_products", "fault_style", "accepted_keys", "events", "vm", "hyperv", "synthetic_vms", "wire",
+                  "winrm_auth"}
+WINRM_AUTH_METHODS = ("basic", "negotiate", "kerberos", "credssp", "certificate")
 OS_FIELDS = {"version", "edition", "caption", "build", "sku", "computer_name"}
 LICENSE_FIELDS = {"channel", "status", "status_reason", "grace_minutes", "partial_product_key", "avma_host",
                   "last_avma_activation", "product_key_channel"}
@@ -168,7 +171,7 @@ class _MachineReader:
             name=self.name, address=self._address(), kind=kind, credentials=self._credentials(),
             inventory=dict(inventory), hyperv_host=hyperv_host, os=os_spec, license=self._license(os_spec),
             extra_products=self._extra_products(), fault_style=fault_style,
-            accepted_keys=self._accepted_keys(os_spec), events=self._events(),
+            accepted_keys=self._accepted_keys(os_spec), events=self._events(), winrm_auth=self._winrm_auth(),
             **fleetfile_hyperv.read_fields(self, kind, os_spec))
 
     def _address(self):
@@ -195,6 +198,29 @@ class _MachineReader:
                 self.fail(field, "user and password must be non-empty strings, domain a string")
             credentials.append(Credential(*values))
         return tuple(credentials)
+
+    def _winrm_auth(self):
+        raw = self.raw.get("winrm_auth") or {}
+        allowed = set(WINRM_AUTH_METHODS) | {"certificate_mappings"}
+        if not isinstance(raw, dict) or set(raw) - allowed:
+            self.fail("winrm_auth", "must be a mapping of %s (true/false) and certificate_mappings" % ", ".join(WINRM_AUTH_METHODS))
+        switches = {}
+        for method in WINRM_AUTH_METHODS:
+            if method in raw:
+                if not isinstance(raw[method], bool):
+                    self.fail("winrm_auth.%s" % method, "must be true or false, got %r" % (raw[method],))
+                switches[method] = raw[method]
+        mappings = []
+        users = {credential.user.lower() for credential in self._credentials()}
+        for index, entry in enumerate(raw.get("certificate_mappings") or []):
+            field = "winrm_auth.certificate_mappings[%d]" % index
+            if not isinstance(entry, dict) or set(entry) != {"subject", "user"} or not all(
+                    isinstance(value, str) and value for value in entry.values()):
+                self.fail(field, "must be a mapping of subject (a UPN) and user (one of the machine's credentials)")
+            if entry["user"].lower() not in users:
+                self.fail(field, "user %r is not one of the machine's credentials" % entry["user"])
+            mappings.append(CertificateMapping(entry["subject"], entry["user"]))
+        return WinrmAuthSpec(certificate_mappings=tuple(mappings), **switches)
 
     def _int(self, field, value, low, high):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

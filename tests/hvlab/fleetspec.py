@@ -142,6 +142,29 @@ class HypervSpec:
 
 
 @dataclass(frozen=True)
+class CertificateMapping:
+    """A WinRM client certificate mapping (``WSMan:\\localhost\\ClientCertificate``): a certificate of the lab CA
+    whose UPN (subject alternative name) is ``subject`` logs on as the machine's account ``user``."""
+
+    subject: str
+    user: str
+
+
+@dataclass(frozen=True)
+class WinrmAuthSpec:
+    """Which authentication methods the machine's WinRM service allows (``WSMan:\\localhost\\Service\\Auth``; fleet
+    file ``winrm_auth``). Defaults as the lab always served: Basic and Negotiate on; Kerberos on as on Windows;
+    CredSSP and Certificate off, as on Windows until an administrator enables them."""
+
+    basic: bool = True
+    negotiate: bool = True
+    kerberos: bool = True
+    credssp: bool = False
+    certificate: bool = False
+    certificate_mappings: tuple = ()
+
+
+@dataclass(frozen=True)
 class MachineSpec:
     """One machine of the fleet file, defaults merged and every field checked."""
 
@@ -162,3 +185,4 @@ class MachineSpec:
     guests: tuple = ()       # host only: the specs of the guests that start as its VMs
     accepted_keys: tuple = ()
     events: tuple = ()
+    winrm_auth: WinrmAuthSpec = field(default_factory=WinrmAuthSpec)

@@ -8,6 +8,9 @@ What each listener does, like a WinRM service with its default configuration (Al
   (``multipart/encrypted``, MS-WSMV 2.2.9.1.1). A plaintext SOAP body, or Basic authentication, is refused with an
   empty HTTP 500 (see README.md, "Refusal of unencrypted traffic").
 - HTTPS (5986): TLS with a certificate of the lab CA; Basic or Negotiate/NTLM, with TLS channel binding.
+- Kerberos (when the lab has a keytab: ``KRB5_KTNAME``) through Negotiate on both listeners, message encryption
+  on HTTP; CredSSP on HTTPS; client certificates of the lab CA on HTTPS, mapped to an account by the machine's
+  certificate mappings. Each method is on or off per machine (fleet file ``winrm_auth``).
 
 NTLM authenticates a connection, not a request: the security context lives with the connection (one handler
 instance serves every request of a keep-alive connection). Each machine accepts only its own credentials: the
@@ -38,7 +41,7 @@ import spnego
 import spnego.exceptions
 from spnego.channel_bindings import GssChannelBindings
 
-from .certs import CertificateAuthority, ServerCertificate, tls_server_end_point_hash
+from .certs import CertificateAuthority, ServerCertificate, certificate_upn, tls_server_end_point_hash
 from .statedir import StateDir, qualified_user_name
 
 WSMAN_PATH = "/wsman"
@@ -48,8 +51,9 @@ ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
 ENCRYPTED_CONTENT_TYPE = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % ENCRYPTED_PROTOCOL
 MIME_BOUNDARY = b"--Encrypted Boundary"
 OCTET_STREAM_HEADER = b"\tContent-Type: application/octet-stream\r\n"
-AUTH_OFFERS_HTTP = ("Negotiate",)
-AUTH_OFFERS_HTTPS = ("Negotiate", 'Basic realm="WSMAN"')
+# The Authorization "scheme" pywinrm sends for certificate authentication (MS-WSMV 2.2.9.1.4 / DSP0226 C.3.5).
+CERTIFICATE_AUTH_SCHEME = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
+AUTH_MECHANISMS = ("basic", "ntlm", "kerberos", "credssp", "certificate")
 LOOPBACK_NETWORK = ipaddress.ip_network("127.0.0.0/8")
 # HTTP.sys closes keep-alive connections idle for 2 minutes; so does the lab.
 IDLE_CONNECTION_TIMEOUT = 120
@@ -122,6 +126,22 @@ class MachineCredentials:
                 lines.append("%s:%s:%s" % (domain, credential.user, credential.password))
         return "\n".join(lines) + "\n"
 
+    def find_kerberos(self, principal, realm_domains):
+        """The credential for a Kerberos ``user@REALM`` principal: a domain account of that realm, whose domain is
+        the realm or its NetBIOS name (first label), as a domain member maps a ticket to an account; or None."""
+        user, _separator, realm = principal.rpartition("@")
+        if not user or not realm:
+            return None
+        names = {realm.lower(), realm.split(".", 1)[0].lower()} | {name.lower() for name in realm_domains}
+        for credential in self.accounts:
+            if credential.domain and credential.domain.lower() in names and credential.user.lower() == user.lower():
+                return credential
+        return None
+
+    def find_user(self, user):
+        """The credential with this user name (a certificate mapping names one of the machine's accounts)."""
+        return next((credential for credential in self.accounts if credential.user.lower() == user.lower()), None)
+
     def find(self, domain, user):
         """The credential for ``domain``/``user`` (case-insensitive, as Windows compares names), or None."""
         for credential in self.accounts:
@@ -165,22 +185,30 @@ class TransportStats:
         with self._lock:
             self._counts[machine_name][counter] += 1
 
+    def count_mechanism(self, machine_name, mechanism):
+        """One WS-Man request served to a client authenticated with ``mechanism`` (one of AUTH_MECHANISMS)."""
+        with self._lock:
+            self._counts[machine_name]["auth_mechanisms"][mechanism] += 1
+
     def snapshot(self):
         with self._lock:
-            return {name: dict(counters) for name, counters in self._counts.items()}
+            return {name: dict(counters, auth_mechanisms=dict(counters["auth_mechanisms"]))
+                    for name, counters in self._counts.items()}
 
     def reset(self):
         with self._lock:
-            self._counts = {name: dict.fromkeys(self.COUNTERS, 0) for name in self._names}
+            self._counts = {name: dict(dict.fromkeys(self.COUNTERS, 0), auth_mechanisms=dict.fromkeys(AUTH_MECHANISMS, 0))
+                            for name in self._names}
 
 
 class _ConnectionSecurity:
-    """The Negotiate/NTLM security context of one connection."""
+    """The security context of one connection (Negotiate: NTLM or Kerberos; CredSSP) and who it authenticated."""
 
     def __init__(self, scheme, context):
         self.scheme = scheme
         self.context = context
         self.principal = None
+        self.mechanism = None
 
 
 class _Answer:
@@ -250,30 +278,35 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         scheme, _separator, token = authorization.strip().partition(" ")
         scheme = scheme.lower()
         final_token_header = None
-        if scheme in ("negotiate", "ntlm"):
+        allowed = endpoint.machine.winrm_auth
+        if scheme in ("negotiate", "ntlm") or (scheme == "credssp" and endpoint.tls and allowed.credssp):
             outcome = self._negotiate_step(scheme, token.strip())
             if isinstance(outcome, _Answer):
                 return outcome
             final_token_header = outcome
-            principal = self.security.principal
-        elif scheme == "basic":
-            principal = self._check_basic(token.strip())
+            principal, mechanism = self.security.principal, self.security.mechanism
+        elif scheme == "basic" and allowed.basic:
+            principal, mechanism = self._check_basic(token.strip()), "basic"
             if principal is None:
                 return self._reject()
             if not endpoint.tls:
                 endpoint.lab.transport_stats.count(endpoint.machine.name, "unencrypted_refused")
                 return _Answer(500)
+        elif scheme == CERTIFICATE_AUTH_SCHEME and endpoint.tls and allowed.certificate:
+            principal, mechanism = self._check_client_certificate(), "certificate"
+            if principal is None:
+                return self._reject()
         elif self.security is not None and self.security.principal is not None:
-            principal = self.security.principal
+            principal, mechanism = self.security.principal, self.security.mechanism
         else:
             return self._reject()
 
-        answer = self._serve_authenticated(body, principal)
+        answer = self._serve_authenticated(body, principal, mechanism)
         if answer is not None and final_token_header:
             answer.headers.append(("WWW-Authenticate", final_token_header))
         return answer
 
-    def _serve_authenticated(self, body, principal):
+    def _serve_authenticated(self, body, principal, mechanism):
         endpoint = self._endpoint
         content_type = self.headers.get("Content-Type", "")
         encrypted = is_encrypted_content_type(content_type)
@@ -294,6 +327,7 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             endpoint.lab.transport_stats.count(endpoint.machine.name, "unencrypted_refused")
             return _Answer(500)
 
+        endpoint.lab.transport_stats.count_mechanism(endpoint.machine.name, mechanism)
         reply = endpoint.lab.service.handle(endpoint.machine.name, body, user=principal)
         if reply.wrote:
             endpoint.lab.persist_write(endpoint.machine.name)
@@ -312,19 +346,27 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         return answer
 
     def _negotiate_step(self, scheme, token):
-        """Run one leg of Negotiate/NTLM: an ``_Answer`` (401) while unfinished or on failure, else the final header."""
+        """Run one leg of Negotiate (NTLM or Kerberos), NTLM or CredSSP: an ``_Answer`` (401) while unfinished or on
+        failure, else the final header."""
         endpoint = self._endpoint
         try:
             in_token = base64.b64decode(token, validate=True)
         except (binascii.Error, ValueError):
             return self._reject()
-        if starts_security_context(in_token) or self.security is None or self.security.principal is not None:
+        if scheme == "credssp":
+            starts = self.security is None or self.security.scheme != "credssp" or self.security.principal is not None
+        else:
+            starts = starts_security_context(in_token) or self.security is None or self.security.principal is not None
+        if starts:
             self.security = None
-            protocol = "ntlm" if in_token.startswith(b"NTLMSSP\x00") else "negotiate"
+            if scheme == "credssp":
+                protocol = "credssp"
+            else:
+                protocol = "ntlm" if in_token.startswith(b"NTLMSSP\x00") else "negotiate"
             with _machine_user_file(endpoint.user_file):
                 context = spnego.server(
                     hostname=endpoint.machine.name, service="http", protocol=protocol,
-                    channel_bindings=endpoint.channel_bindings,
+                    channel_bindings=None if protocol == "credssp" else endpoint.channel_bindings,
                 )
             self.security = _ConnectionSecurity(scheme, context)
         security = self.security
@@ -334,16 +376,61 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         except spnego.exceptions.SpnegoError as error:
             self.log_message("authentication failed: %s", error)
             return self._reject()
-        header_scheme = "Negotiate" if scheme == "negotiate" else "NTLM"
+        header_scheme = {"negotiate": "Negotiate", "ntlm": "NTLM", "credssp": "CredSSP"}[scheme]
         token_header = "%s %s" % (header_scheme, base64.b64encode(out_token).decode()) if out_token else None
         if not security.context.complete:
             endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_requests")
             return _Answer(401, headers=[("WWW-Authenticate", token_header or header_scheme)])
-        principal = security.context.client_principal or ""
-        if endpoint.credentials.find(*split_user_name(principal)) is None:
+        principal, mechanism = self._authenticated_principal(security.context, scheme)
+        if principal is None:
             return self._reject()
-        security.principal = principal
+        security.principal, security.mechanism = principal, mechanism
         return token_header
+
+    def _authenticated_principal(self, context, scheme):
+        """``(principal, mechanism)`` for a completed context when the machine accepts them, else ``(None, None)``.
+
+        Kerberos: a ticket for this machine's service principal (the keytab holds every machine's; the acceptor
+        name says which one was used), mapped to a domain account of the realm. CredSSP: the delegated password is
+        checked against the machine's accounts, as Windows logs the user on with it.
+        """
+        endpoint = self._endpoint
+        allowed = endpoint.machine.winrm_auth
+        if scheme == "credssp":
+            # pyspnego keeps the TSCredentials the client delegated on the acceptor context (no public accessor).
+            delegated = getattr(getattr(context, "_ts_credential", None), "credentials", None)
+            username = getattr(delegated, "username", None)
+            if not username:
+                return None, None
+            credential = endpoint.credentials.find(getattr(delegated, "domain_name", "") or "", username)
+            if credential is None or credential.password != getattr(delegated, "password", None):
+                return None, None
+            return qualified_user_name(credential), "credssp"
+        mechanism = context.negotiated_protocol
+        principal = context.client_principal or ""
+        if mechanism == "kerberos":
+            if not allowed.kerberos or not _ticket_is_for(context, endpoint.machine.name):
+                return None, None
+            credential = endpoint.credentials.find_kerberos(principal, ())
+            return (qualified_user_name(credential), "kerberos") if credential else (None, None)
+        if not allowed.negotiate or endpoint.credentials.find(*split_user_name(principal)) is None:
+            return None, None
+        return principal, "ntlm"
+
+    def _check_client_certificate(self):
+        """The account a verified client certificate maps to on this machine, or None (no certificate, no mapping).
+
+        TLS already refused certificates of another issuer; the mapping matches the certificate's UPN."""
+        der = self.connection.getpeercert(binary_form=True)
+        upn = certificate_upn(der) if der else None
+        if upn is None:
+            return None
+        endpoint = self._endpoint
+        for mapping in endpoint.machine.winrm_auth.certificate_mappings:
+            if mapping.subject.lower() == upn.lower():
+                credential = endpoint.credentials.find_user(mapping.user)
+                return qualified_user_name(credential) if credential else None
+        return None
 
     def _check_basic(self, token):
         try:
@@ -358,8 +445,7 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_requests")
         if self.headers.get("Authorization"):
             endpoint.lab.transport_stats.count(endpoint.machine.name, "auth_failures")
-        offers = AUTH_OFFERS_HTTPS if endpoint.tls else AUTH_OFFERS_HTTP
-        return _Answer(401, headers=[("WWW-Authenticate", offer) for offer in offers])
+        return _Answer(401, headers=[("WWW-Authenticate", offer) for offer in auth_offers(endpoint.machine.winrm_auth, endpoint.tls)])
 
     def _drop_connection(self):
         self.close_connection = True
@@ -377,6 +463,30 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             self._drop_connection()
             return
         send_response(self, answer.status, headers, answer.body)
+
+
+def auth_offers(allowed, tls):
+    """The ``WWW-Authenticate`` offers of a 401, as WinRM lists its enabled methods (CredSSP and Basic on HTTPS)."""
+    offers = []
+    if allowed.negotiate or allowed.kerberos:
+        offers.append("Negotiate")
+    if tls and allowed.credssp:
+        offers.append("CredSSP")
+    if tls and allowed.basic:
+        offers.append('Basic realm="WSMAN"')
+    return offers
+
+
+def _ticket_is_for(context, machine_name):
+    """Whether a Kerberos context was accepted with ``HTTP/<machine>.<realm domain>`` (any realm), read from the
+    acceptor name GSSAPI reports; True when GSSAPI does not say (the keytab then decides alone)."""
+    gss_context = getattr(getattr(context, "_context", None), "_context", None) or getattr(context, "_context", None)
+    target = getattr(gss_context, "target_name", None)
+    if target is None:
+        return True
+    service, _separator, host = str(target).rstrip("\x00").partition("/")
+    host = host.split("@", 1)[0]
+    return service.lower() == "http" and host.split(".", 1)[0].lower() == machine_name.lower()
 
 
 def send_response(handler, status, headers, body, cut_at=None):
@@ -550,7 +660,7 @@ class MachineEndpoint:
         self.channel_bindings = None
         ssl_context = None
         if tls:
-            ssl_context = certificate.ssl_context()
+            ssl_context = certificate.ssl_context(lab.state_dir.ca_file if machine.winrm_auth.certificate else None)
             end_point = tls_server_end_point_hash(certificate.der_bytes())
             self.channel_bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + end_point)
         try:

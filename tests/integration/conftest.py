@@ -66,18 +66,25 @@ class Lab:
         self.admin("POST", "/stats/reset")
 
 
-def hvlab(*arguments, check=True):
-    env = dict(os.environ, PYTHONPATH=str(TESTS))
+def hvlab(*arguments, check=True, extra_env=None):
+    env = dict(os.environ, PYTHONPATH=str(TESTS), **(extra_env or {}))
     return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=env, cwd=ROOT, capture_output=True, text=True, check=check, timeout=120)
 
 
 @pytest.fixture(scope="module")
-def lab(request, tmp_path_factory):
+def lab_environment():
+    """Environment variables the lab process gets besides the test's own (a module overrides this: Kerberos)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory, lab_environment):
     """Start the fleet named by the test module's FLEET (a file in tests/integration/fleets) for that module."""
     fleet = FLEETS / request.module.FLEET
     directory = tmp_path_factory.mktemp("lab")
     # Free ports on the fleet's addresses: test runs side by side on one machine never collide.
-    started = hvlab("up", str(fleet), "--dir", str(directory), "--http-port", "0", "--https-port", "0", check=False)
+    started = hvlab("up", str(fleet), "--dir", str(directory), "--http-port", "0", "--https-port", "0", check=False,
+                    extra_env=lab_environment)
     if started.returncode != 0:
         pytest.fail("the lab did not start: %s%s" % (started.stdout, started.stderr))
     try:
@@ -96,12 +103,12 @@ def out_dir(tmp_path):
 
 @pytest.fixture(scope="session")
 def playbook_runner():
-    """``run(workdir, playbook, inventory, *arguments, extra_vars=None)``: ansible-playbook with this work tree as
-    hyperv.avma, run in ``workdir``; ``playbook`` is a file of tests/integration/playbooks or an absolute path.
-    Returns the CompletedProcess (output in .stdout)."""
+    """``run(workdir, playbook, inventory, *arguments, extra_vars=None, extra_env=None)``: ansible-playbook with this
+    work tree as hyperv.avma, run in ``workdir``; ``playbook`` is a file of tests/integration/playbooks or an absolute
+    path. Returns the CompletedProcess (output in .stdout)."""
 
-    def run(workdir, playbook, inventory, *arguments, extra_vars=None):
-        env = dict(os.environ)
+    def run(workdir, playbook, inventory, *arguments, extra_vars=None, extra_env=None):
+        env = dict(os.environ, **(extra_env or {}))
         env.update(
             ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
             ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-tmp"),
@@ -129,9 +136,9 @@ def playbook_runner():
 
 @pytest.fixture()
 def ansible_playbook(tmp_path, playbook_runner):
-    """``run(playbook, inventory, *arguments, extra_vars=None)`` in this test's temporary directory."""
+    """``run(playbook, inventory, *arguments, extra_vars=None, extra_env=None)`` in this test's temporary directory."""
 
-    def run(playbook, inventory, *arguments, extra_vars=None):
-        return playbook_runner(tmp_path, playbook, inventory, *arguments, extra_vars=extra_vars)
+    def run(playbook, inventory, *arguments, extra_vars=None, extra_env=None):
+        return playbook_runner(tmp_path, playbook, inventory, *arguments, extra_vars=extra_vars, extra_env=extra_env)
 
     return run

@@ -62,7 +62,8 @@ def test_builder_context_installs_the_collections_dependencies(tmp_path):
 
     declared = requirement_names((ROOT / "meta" / "ee-requirements.txt").read_text().splitlines())
     gathered = requirement_names((tmp_path / "pip.txt").read_text().splitlines())
-    assert {"pywinrm", "pyspnego", "requests-ntlm", "jmespath"} <= declared
+    # Every transport: NTLM (pywinrm, pyspnego, requests-ntlm), Kerberos (pykerberos), CredSSP (requests-credssp).
+    assert {"pywinrm", "pyspnego", "requests-ntlm", "pykerberos", "requests-credssp", "jmespath"} <= declared
     assert declared <= gathered
     bindep = (tmp_path / "bindep.txt").read_text()
-    assert "krb5" in bindep
+    assert "krb5" in bindep and "krb5-workstation" in bindep and "gcc" in bindep

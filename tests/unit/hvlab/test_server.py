@@ -24,6 +24,7 @@ import spnego
 import winrm
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 
+from hvlab.fleetspec import WinrmAuthSpec
 from hvlab import server
 from hvlab.server import Lab, MachineCredentials, check_loopback, decrypt_message, encrypt_message
 
@@ -44,6 +45,7 @@ class FakeMachine:
     kind: str
     credentials: list
     inventory: dict = dataclasses.field(default_factory=dict)
+    winrm_auth: WinrmAuthSpec = dataclasses.field(default_factory=WinrmAuthSpec)
 
 
 @dataclasses.dataclass
@@ -175,7 +177,8 @@ def test_ntlm_with_message_encryption_round_trip(lab):
     ]
     # Two 401 legs and pywinrm's empty authenticating request, then two WS-Man requests on the same connection.
     stats = lab.stats()
-    assert stats["machines"]["guest01"] == {"total_requests": 2, "auth_requests": 3, "auth_failures": 0, "unencrypted_refused": 0}
+    assert stats["machines"]["guest01"] == {"total_requests": 2, "auth_requests": 3, "auth_failures": 0, "unencrypted_refused": 0,
+                                            "auth_mechanisms": {"basic": 0, "ntlm": 2, "kerberos": 0, "credssp": 0, "certificate": 0}}
     assert stats["total_auth_requests"] == 3
 
 

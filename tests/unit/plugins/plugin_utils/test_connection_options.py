@@ -61,3 +61,11 @@ def test_psrp_connection_options():
 
 def test_other_connections_give_nothing():
     assert not inherited_options(FakeConnection("ssh", remote_addr="jump01"))
+
+
+def test_winrm_kinit_settings_come_from_the_connection_plugin():
+    connection = winrm(transport=["kerberos"], remote_user="ops@CORP.EXAMPLE", kerberos_mode="manual", kerberos_command="/opt/krb5/kinit",
+                       kinit_args="-f -l 1h", kinit_env_vars=["KRB5_TRACE"])
+    options = inherited_options(connection)
+    assert (options["transport"], options["kinit_mode"], options["kinit_cmd"], options["kinit_args"], options["kinit_env_vars"]) == (
+        "kerberos", "manual", "/opt/krb5/kinit", "-f -l 1h", ["KRB5_TRACE"])
