@@ -71,6 +71,12 @@ def hvlab(*arguments, check=True, extra_env=None):
     return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=env, cwd=ROOT, capture_output=True, text=True, check=check, timeout=120)
 
 
+@pytest.fixture(name="hvlab_cli", scope="session")
+def hvlab_cli_fixture():
+    """The lab's command line (``python -m hvlab ...``), for tests that need more of it than a running fleet."""
+    return hvlab
+
+
 @pytest.fixture(scope="module")
 def lab_environment():
     """Environment variables the lab process gets besides the test's own (a module overrides this: Kerberos)."""

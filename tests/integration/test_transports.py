@@ -69,17 +69,16 @@ def lab_environment(realm):
 
 
 @pytest.fixture(scope="module")
-def certificates(lab, tmp_path_factory):
+def certificates(lab, tmp_path_factory, hvlab_cli):
     """Client certificates: mapped (lab CA, UPN certops@hvlab.test), unmapped (lab CA, another UPN), untrusted
     (another CA); each a (cert, key) pair of paths."""
-    from conftest import hvlab  # pylint: disable=import-error,import-outside-toplevel
     from hvlab.certs import CertificateAuthority  # pylint: disable=import-error,import-outside-toplevel
 
     directory = tmp_path_factory.mktemp("certs")
     pairs = {}
     for name, upn in (("mapped", CERT_UPN), ("unmapped", "nobody@hvlab.test")):
         pairs[name] = (directory / ("%s.pem" % name), directory / ("%s-key.pem" % name))
-        hvlab("client-cert", "--dir", str(lab.directory), "--upn", upn, "--cert", str(pairs[name][0]), "--key", str(pairs[name][1]))
+        hvlab_cli("client-cert", "--dir", str(lab.directory), "--upn", upn, "--cert", str(pairs[name][0]), "--key", str(pairs[name][1]))
     pairs["untrusted"] = (directory / "untrusted.pem", directory / "untrusted-key.pem")
     CertificateAuthority.generate().write_client_certificate(CERT_UPN, str(pairs["untrusted"][0]), str(pairs["untrusted"][1]))
     return pairs
@@ -262,10 +261,11 @@ def test_inventory_plugin_reads_the_hosts_over_kerberos(lab, realm, tmp_path, an
 # Failures: one line each, an authentication failure naming the host, the cause and what to do.
 
 def failure_line(run, host):
-    """The task's failure message for ``host`` (the play must have failed on it, not found it unreachable)."""
+    """The task's failure message for ``host``: an authentication that never completed leaves the host UNREACHABLE, as
+    the winrm connection plugin reports it."""
     assert run.returncode != 0, run.stdout
     # One line normally; with -v and more the result is indented JSON that ends with "}" alone on a line.
-    match = re.search(r"^fatal: \[%s\]: FAILED! => (\{.*?\}$)" % re.escape(host), run.stdout, re.MULTILINE | re.DOTALL)
+    match = re.search(r"^fatal: \[%s\]: UNREACHABLE! => (\{.*?\}$)" % re.escape(host), run.stdout, re.MULTILINE | re.DOTALL)
     assert match, run.stdout + run.stderr
     message = json.loads(match.group(1))["msg"]
     assert "\n" not in message

@@ -617,7 +617,7 @@ def test_a_guest_registry_write_whose_answer_was_lost_is_read_again(applied):
 
 @pytest.mark.parametrize("applied", [True, False])
 def test_a_data_exchange_switch_whose_answer_was_lost_is_read_again(host, applied):
-    host.lost_answers["ModifyGuestServiceSettings"] = applied
+    host.lost_answers["ModifyResourceSettings"] = applied
     result = integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, True)
     assert result["changed"] is applied and result.get("failed", False) is not applied
     assert host.setting_of(VM_DB)["EnabledState"] == (2 if applied else 3)
@@ -625,7 +625,7 @@ def test_a_data_exchange_switch_whose_answer_was_lost_is_read_again(host, applie
         assert result["warnings"][0].startswith(f"VM 'db01' ({VM_DB}): switching Data Exchange enabled: the answer was lost")
     else:
         assert "may have been applied" in result["msg"] and "hyperv.avma.kvp_info" in result["msg"]
-    assert host.count("invoke", "ModifyGuestServiceSettings") == 1
+    assert host.count("invoke", "ModifyResourceSettings") == 1
     assert integration_service_task(host, params_for(INTEGRATION_SERVICE_SPEC, vms=["db01"]), False, True)["changed"] is not applied
 
 
