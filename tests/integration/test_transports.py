@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every transport a Windows fleet uses, by real ansible-playbook runs against the lab: Kerberos from a throwaway MIT
-KDC (tests/kerberos_realm.py) over HTTP with message encryption and over HTTPS, CredSSP, and client certificates.
+KDC (tests/kerberos_realm.py) and CredSSP, each over HTTP with message encryption and over HTTPS, and client
+certificates.
 Each gives the same results as NTLM, and the lab's counters show which mechanism served the requests; each failure
 says in one line what is wrong and what to do; -vvvv shows no password, key or ticket.
 
@@ -37,7 +38,8 @@ REALM_PASSWORD = "Ops-Passw0rd!"
 LOCAL_PASSWORD = "Lab-Passw0rd!"
 CERT_UPN = "certops@hvlab.test"
 GUEST, HOST, LOCKED = "trg22", "trhv", "trlocked"
-MECHANISM = {"kerberos_http": "kerberos", "kerberos_https": "kerberos", "credssp": "credssp", "certificate": "certificate"}
+MECHANISM = {"kerberos_http": "kerberos", "kerberos_https": "kerberos", "credssp": "credssp", "credssp_http": "credssp",
+             "certificate": "certificate"}
 
 MISSING = missing_tools() + [module for module in ("gssapi", "krb5", "kerberos", "requests_credssp")
                              if importlib.util.find_spec(module) is None]
@@ -91,8 +93,9 @@ def transport_vars(lab, name, transport, certificates=None, **overrides):
         variables.update(ansible_winrm_transport="kerberos", ansible_winrm_scheme=scheme, ansible_port=lab.port(name, scheme),
                          ansible_user=PRINCIPAL, ansible_password=REALM_PASSWORD,
                          ansible_winrm_kerberos_hostname_override=machine_fqdn(name))
-    elif transport == "credssp":
-        variables.update(ansible_winrm_transport="credssp", ansible_winrm_scheme="https", ansible_port=lab.port(name, "https"),
+    elif transport.startswith("credssp"):
+        scheme = "http" if transport == "credssp_http" else "https"
+        variables.update(ansible_winrm_transport="credssp", ansible_winrm_scheme=scheme, ansible_port=lab.port(name, scheme),
                          ansible_user="Administrator", ansible_password=LOCAL_PASSWORD)
     elif transport == "certificate":
         cert, key = certificates[overrides.pop("certificate", "mapped")]
@@ -164,7 +167,7 @@ def test_every_transport_gives_the_same_results_as_ntlm(lab, realm, ansible_play
         mechanisms = stats[machine]["auth_mechanisms"]
         assert mechanisms[MECHANISM[transport]] == stats[machine]["total_requests"] > 0, stats[machine]
         assert sum(mechanisms.values()) == mechanisms[MECHANISM[transport]], mechanisms
-        # Over HTTP, Kerberos must encrypt: the lab refuses plaintext bodies there.
+        # Over HTTP, Kerberos and CredSSP must encrypt: the lab refuses plaintext bodies there.
         assert stats[machine]["unencrypted_refused"] == 0
 
 
