@@ -8,9 +8,10 @@ What each listener does, like a WinRM service with its default configuration (Al
   (``multipart/encrypted``, MS-WSMV 2.2.9.1.1). A plaintext SOAP body, or Basic authentication, is refused with an
   empty HTTP 500 (see README.md, "Refusal of unencrypted traffic").
 - HTTPS (5986): TLS with a certificate of the lab CA; Basic or Negotiate/NTLM, with TLS channel binding.
-- Kerberos (when the lab has a keytab: ``KRB5_KTNAME``) through Negotiate on both listeners, message encryption
-  on HTTP; CredSSP on HTTPS, and on HTTP with CredSSP message encryption; client certificates of the lab CA on HTTPS, mapped to an account by the machine's
-  certificate mappings. Each method is on or off per machine (fleet file ``winrm_auth``).
+- Kerberos (when the lab has a keytab: ``KRB5_KTNAME``) through Negotiate on both listeners, with message
+  encryption on HTTP; CredSSP on HTTPS, and on HTTP with CredSSP message encryption; client certificates of the lab
+  CA on HTTPS, mapped to an account by the machine's certificate mappings. Each method is on or off per machine
+  (fleet file ``winrm_auth``).
 
 NTLM authenticates a connection, not a request: the security context lives with the connection (one handler
 instance serves every request of a keep-alive connection). Each machine accepts only its own credentials: the
