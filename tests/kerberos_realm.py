@@ -12,7 +12,7 @@ pywinrm's Kerberos hostname override, and ``krb5.conf`` turns off DNS canonicali
 
 Needs Debian's krb5-kdc, krb5-admin-server and krb5-user (``tools/lib.sh ensure_kerberos_tools``).
 
-Command line (what tools/test.sh uses to measure the set-up):
+Command line, to check the set-up on a machine (and to time it):
 ``python tests/kerberos_realm.py check DIR`` starts a realm in DIR, adds a user and a service, gets a ticket, stops.
 """
 

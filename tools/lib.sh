@@ -147,8 +147,9 @@ apt_install() {
   log "installing $1 (Debian package)"
   local sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq >/dev/null
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  # Another apt run on the machine holds the dpkg lock for a while: wait for it instead of failing.
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$1" >/dev/null
 }
 
 ensure_chromium() { apt_install chromium chromium; }

@@ -111,7 +111,6 @@ class CertificateAuthority:
         )
         return certificate, private_key
 
-
     def issue_client_certificate(self, upn):
         """Return ``(certificate, private_key)`` for WinRM client certificate authentication as ``upn``: the UPN as an
         otherName and the Client Authentication EKU, which a Windows certificate mapping requires."""

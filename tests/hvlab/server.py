@@ -8,9 +8,10 @@ What each listener does, like a WinRM service with its default configuration (Al
   (``multipart/encrypted``, MS-WSMV 2.2.9.1.1). A plaintext SOAP body, or Basic authentication, is refused with an
   empty HTTP 500 (see README.md, "Refusal of unencrypted traffic").
 - HTTPS (5986): TLS with a certificate of the lab CA; Basic or Negotiate/NTLM, with TLS channel binding.
-- Kerberos (when the lab has a keytab: ``KRB5_KTNAME``) through Negotiate on both listeners, message encryption
-  on HTTP; CredSSP on HTTPS; client certificates of the lab CA on HTTPS, mapped to an account by the machine's
-  certificate mappings. Each method is on or off per machine (fleet file ``winrm_auth``).
+- Kerberos (when the lab has a keytab: ``KRB5_KTNAME``) through Negotiate on both listeners, with message
+  encryption on HTTP; CredSSP on HTTPS, and on HTTP with CredSSP message encryption; client certificates of the lab
+  CA on HTTPS, mapped to an account by the machine's certificate mappings. Each method is on or off per machine
+  (fleet file ``winrm_auth``).
 
 NTLM authenticates a connection, not a request: the security context lives with the connection (one handler
 instance serves every request of a keep-alive connection). Each machine accepts only its own credentials: the
@@ -49,6 +50,10 @@ SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 # MS-WSMV 2.2.9.1.1: framing of a message encrypted with an SPNEGO (NTLM) security context.
 ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
 ENCRYPTED_CONTENT_TYPE = 'multipart/encrypted;protocol="%s";boundary="Encrypted Boundary"' % ENCRYPTED_PROTOCOL
+# MS-WSMV 2.2.9.1.3: a message encrypted with a CredSSP context (TLS records), in parts of at most 16 KiB of plaintext;
+# a message of several parts is multipart/x-multi-encrypted.
+CREDSSP_ENCRYPTED_PROTOCOL = "application/HTTP-CredSSP-session-encrypted"
+CREDSSP_PART_BYTES = 16 * 1024
 MIME_BOUNDARY = b"--Encrypted Boundary"
 OCTET_STREAM_HEADER = b"\tContent-Type: application/octet-stream\r\n"
 # The Authorization "scheme" pywinrm sends for certificate authentication (MS-WSMV 2.2.9.1.4 / DSP0226 C.3.5).
@@ -279,7 +284,7 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         scheme = scheme.lower()
         final_token_header = None
         allowed = endpoint.machine.winrm_auth
-        if scheme in ("negotiate", "ntlm") or (scheme == "credssp" and endpoint.tls and allowed.credssp):
+        if scheme in ("negotiate", "ntlm") or (scheme == "credssp" and allowed.credssp):
             outcome = self._negotiate_step(scheme, token.strip())
             if isinstance(outcome, _Answer):
                 return outcome
@@ -314,7 +319,10 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             if self.security is None or self.security.principal is None:
                 return _Answer(400)
             try:
-                body = decrypt_message(self.security.context, body)
+                if self.security.scheme == "credssp":
+                    body = decrypt_credssp_message(self.security.context, body)
+                else:
+                    body = decrypt_message(self.security.context, body)
             except EncryptionError as error:
                 self.log_message("cannot decrypt the request: %s", error)
                 self.close_connection = True
@@ -338,6 +346,8 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             return None
         if reply.plain:
             answer = _Answer(reply.status, reply.body, "text/html; charset=us-ascii" if reply.body else None)
+        elif encrypted and self.security.scheme == "credssp":
+            answer = _Answer(reply.status, *encrypt_credssp_message(self.security.context, reply.body))
         elif encrypted:
             answer = _Answer(reply.status, encrypt_message(self.security.context, reply.body), ENCRYPTED_CONTENT_TYPE)
         else:
@@ -466,11 +476,11 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
 
 
 def auth_offers(allowed, tls):
-    """The ``WWW-Authenticate`` offers of a 401, as WinRM lists its enabled methods (CredSSP and Basic on HTTPS)."""
+    """The ``WWW-Authenticate`` offers of a 401, as WinRM lists its enabled methods (Basic on HTTPS only)."""
     offers = []
     if allowed.negotiate or allowed.kerberos:
         offers.append("Negotiate")
-    if tls and allowed.credssp:
+    if allowed.credssp:
         offers.append("CredSSP")
     if tls and allowed.basic:
         offers.append('Basic realm="WSMAN"')
@@ -522,7 +532,9 @@ def starts_security_context(token):
 
 def is_encrypted_content_type(content_type):
     media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "multipart/encrypted" and ENCRYPTED_PROTOCOL.lower() in content_type.lower()
+    lowered = content_type.lower()
+    return media_type in ("multipart/encrypted", "multipart/x-multi-encrypted") and any(
+        protocol.lower() in lowered for protocol in (ENCRYPTED_PROTOCOL, CREDSSP_ENCRYPTED_PROTOCOL))
 
 
 def encrypt_message(context, message):
@@ -537,6 +549,60 @@ def encrypt_message(context, message):
         + OCTET_STREAM_HEADER + stream
         + MIME_BOUNDARY + b"--\r\n"
     )
+
+
+def encrypt_credssp_message(context, message):
+    """Seal ``message`` with a CredSSP context as MS-WSMV 2.2.9.1.3: ``(body, content type)``.
+
+    Each part holds ``uint32 trailer length | TLS records``; the trailer length is what the records add to the
+    plaintext (pywinrm reads past it; Windows' value comes from SSPI's stream sizes, not reproduced exactly).
+    """
+    chunks = [message[start:start + CREDSSP_PART_BYTES] for start in range(0, len(message), CREDSSP_PART_BYTES)] or [b""]
+    body = b""
+    for chunk in chunks:
+        sealed = context.wrap(chunk).data
+        body += (
+            MIME_BOUNDARY + b"\r\n"
+            + b"\tContent-Type: " + CREDSSP_ENCRYPTED_PROTOCOL.encode() + b"\r\n"
+            + b"\tOriginalContent: type=" + SOAP_CONTENT_TYPE.encode() + b";Length=" + str(len(chunk)).encode() + b"\r\n"
+            + MIME_BOUNDARY + b"\r\n"
+            + OCTET_STREAM_HEADER + struct.pack("<I", max(len(sealed) - len(chunk), 0)) + sealed
+        )
+    media_type = "multipart/x-multi-encrypted" if len(chunks) > 1 else "multipart/encrypted"
+    return body + MIME_BOUNDARY + b"--\r\n", '%s;protocol="%s";boundary="Encrypted Boundary"' % (media_type, CREDSSP_ENCRYPTED_PROTOCOL)
+
+
+def decrypt_credssp_message(context, body):
+    """Parse an MS-WSMV 2.2.9.1.3 body (one or more parts) and return the plaintext; raise EncryptionError.
+
+    TLS records do not keep the plaintext's length, so each sealed part ends at the next MIME boundary."""
+    plaintext = b""
+    position = 0
+    end_marker = MIME_BOUNDARY + b"--"
+    while not body.startswith(end_marker, position):
+        if not body.startswith(MIME_BOUNDARY + b"\r\n", position):
+            raise EncryptionError("missing MIME boundary at offset %d" % position)
+        header_start = position + len(MIME_BOUNDARY) + 2
+        header_end = body.find(MIME_BOUNDARY, header_start)
+        if header_end < 0:
+            raise EncryptionError("missing the octet-stream part")
+        expected_length = _original_length(body[header_start:header_end], CREDSSP_ENCRYPTED_PROTOCOL)
+        stream_start = header_end + len(MIME_BOUNDARY) + 2
+        if not body.startswith(OCTET_STREAM_HEADER, stream_start):
+            raise EncryptionError("the second part is not application/octet-stream")
+        data_start = stream_start + len(OCTET_STREAM_HEADER) + 4
+        data_end = body.find(MIME_BOUNDARY, data_start)
+        if data_end < 0:
+            raise EncryptionError("truncated encrypted stream")
+        try:
+            part = context.unwrap(body[data_start:data_end]).data
+        except (spnego.exceptions.SpnegoError, ssl.SSLError) as error:
+            raise EncryptionError("cannot unwrap the message: %s" % error) from error
+        if len(part) != expected_length:
+            raise EncryptionError("decrypted length %d differs from Length=%d" % (len(part), expected_length))
+        plaintext += part
+        position = data_end
+    return plaintext
 
 
 def decrypt_message(context, body):
@@ -581,10 +647,10 @@ def decrypt_message(context, body):
     return plaintext
 
 
-def _original_length(header_part):
+def _original_length(header_part, protocol=ENCRYPTED_PROTOCOL):
     for line in header_part.split(b"\r\n"):
         line = line.strip()
-        if line.lower().startswith(b"content-type:") and ENCRYPTED_PROTOCOL.encode().lower() not in line.lower():
+        if line.lower().startswith(b"content-type:") and protocol.encode().lower() not in line.lower():
             raise EncryptionError("unsupported encrypted content type %r" % line)
         if line.lower().startswith(b"originalcontent:"):
             for parameter in line.split(b";"):

@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every transport a Windows fleet uses, by real ansible-playbook runs against the lab: Kerberos from a throwaway MIT
-KDC (tests/kerberos_realm.py) over HTTP with message encryption and over HTTPS, CredSSP, and client certificates.
+KDC (tests/kerberos_realm.py) and CredSSP, each over HTTP with message encryption and over HTTPS, and client
+certificates.
 Each gives the same results as NTLM, and the lab's counters show which mechanism served the requests; each failure
 says in one line what is wrong and what to do; -vvvv shows no password, key or ticket.
 
@@ -37,7 +38,8 @@ REALM_PASSWORD = "Ops-Passw0rd!"
 LOCAL_PASSWORD = "Lab-Passw0rd!"
 CERT_UPN = "certops@hvlab.test"
 GUEST, HOST, LOCKED = "trg22", "trhv", "trlocked"
-MECHANISM = {"kerberos_http": "kerberos", "kerberos_https": "kerberos", "credssp": "credssp", "certificate": "certificate"}
+MECHANISM = {"kerberos_http": "kerberos", "kerberos_https": "kerberos", "credssp": "credssp", "credssp_http": "credssp",
+             "certificate": "certificate"}
 
 MISSING = missing_tools() + [module for module in ("gssapi", "krb5", "kerberos", "requests_credssp")
                              if importlib.util.find_spec(module) is None]
@@ -50,13 +52,11 @@ def realm(tmp_path_factory):
     """The realm HVLAB.TEST: the user avmaops and HTTP/<machine>.hvlab.test for every lab machine, in a keytab."""
     assert not MISSING, "Kerberos/CredSSP test requirements missing: %s (tools/lib.sh ensure_auth_extras)" % ", ".join(MISSING)
     directory = tmp_path_factory.mktemp("kdc")
-    started = time.monotonic()
     kdc = KerberosRealm(directory).start()
     try:
         kdc.add_user(REALM_USER, REALM_PASSWORD)
         kdc.keytab = directory / "http.keytab"
         kdc.add_service_keytab([machine_fqdn(name) for name in MACHINES], kdc.keytab)
-        kdc.setup_seconds = time.monotonic() - started
         yield kdc
     finally:
         kdc.stop()
@@ -92,8 +92,9 @@ def transport_vars(lab, name, transport, certificates=None, **overrides):
         variables.update(ansible_winrm_transport="kerberos", ansible_winrm_scheme=scheme, ansible_port=lab.port(name, scheme),
                          ansible_user=PRINCIPAL, ansible_password=REALM_PASSWORD,
                          ansible_winrm_kerberos_hostname_override=machine_fqdn(name))
-    elif transport == "credssp":
-        variables.update(ansible_winrm_transport="credssp", ansible_winrm_scheme="https", ansible_port=lab.port(name, "https"),
+    elif transport.startswith("credssp"):
+        scheme = "http" if transport == "credssp_http" else "https"
+        variables.update(ansible_winrm_transport="credssp", ansible_winrm_scheme=scheme, ansible_port=lab.port(name, scheme),
                          ansible_user="Administrator", ansible_password=LOCAL_PASSWORD)
     elif transport == "certificate":
         cert, key = certificates[overrides.pop("certificate", "mapped")]
@@ -165,7 +166,7 @@ def test_every_transport_gives_the_same_results_as_ntlm(lab, realm, ansible_play
         mechanisms = stats[machine]["auth_mechanisms"]
         assert mechanisms[MECHANISM[transport]] == stats[machine]["total_requests"] > 0, stats[machine]
         assert sum(mechanisms.values()) == mechanisms[MECHANISM[transport]], mechanisms
-        # Over HTTP, Kerberos must encrypt: the lab refuses plaintext bodies there.
+        # Over HTTP, Kerberos and CredSSP must encrypt: the lab refuses plaintext bodies there.
         assert stats[machine]["unencrypted_refused"] == 0
 
 
@@ -191,8 +192,8 @@ def run_site(lab, realm, playbook_runner, workdir, transport, certificates):
 
 
 @pytest.mark.parametrize("transport", sorted(MECHANISM))
-def test_site_playbook_over_every_transport_matches_ntlm(lab, realm, playbook_runner, tmp_path, certificates, ntlm_site_report,
-                                                          transport):
+def test_site_playbook_over_every_transport_matches_ntlm(lab, realm, playbook_runner, tmp_path, certificates,
+                                                         ntlm_site_report, transport):
     lab.reset_stats()
     assert run_site(lab, realm, playbook_runner, tmp_path, transport, certificates) == ntlm_site_report
     stats = lab.stats()["machines"]
@@ -285,7 +286,7 @@ def run_failing(lab, realm, ansible_playbook, tmp_path, host, transport, certifi
 
 def test_no_ticket_and_no_password(lab, realm, ansible_playbook, tmp_path):
     message, _run = run_failing(lab, realm, ansible_playbook, tmp_path, GUEST, "kerberos_http", ansible_password=None,
-                          env={"KRB5CCNAME": "FILE:%s" % (tmp_path / "no-such-ccache")})
+                                env={"KRB5CCNAME": "FILE:%s" % (tmp_path / "no-such-ccache")})
     assert "no Kerberos ticket for this user: run kinit" in message and "password" in message, message
 
 
@@ -296,13 +297,13 @@ def test_wrong_password_fails_at_kinit(lab, realm, ansible_playbook, tmp_path):
 
 def test_unknown_service_principal(lab, realm, ansible_playbook, tmp_path):
     message, _run = run_failing(lab, realm, ansible_playbook, tmp_path, GUEST, "kerberos_http",
-                          ansible_winrm_kerberos_hostname_override="nosuch.hvlab.test")
+                                ansible_winrm_kerberos_hostname_override="nosuch.hvlab.test")
     assert "the KDC has no service principal HTTP/nosuch.hvlab.test: set winrm_kerberos_hostname_override" in message, message
 
 
 def test_ticket_for_another_machine_is_rejected(lab, realm, ansible_playbook, tmp_path):
     message, _run = run_failing(lab, realm, ansible_playbook, tmp_path, GUEST, "kerberos_http",
-                          ansible_winrm_kerberos_hostname_override=machine_fqdn(HOST))
+                                ansible_winrm_kerberos_hostname_override=machine_fqdn(HOST))
     assert "the server rejected the Kerberos ticket (HTTP 401): check that HTTP/%s is this machine's own" % machine_fqdn(HOST) \
         in message, message
 
@@ -322,7 +323,7 @@ def test_expired_ticket(lab, realm, ansible_playbook, tmp_path):
     realm.kinit(PRINCIPAL, REALM_PASSWORD, ccache, "-l", "2s")
     time.sleep(3)
     message, _run = run_failing(lab, realm, ansible_playbook, tmp_path, GUEST, "kerberos_http", ansible_password=None,
-                          env={"KRB5CCNAME": "FILE:%s" % ccache})
+                                env={"KRB5CCNAME": "FILE:%s" % ccache})
     assert "the Kerberos ticket has expired: run kinit again" in message, message
 
 

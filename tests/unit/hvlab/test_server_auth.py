@@ -59,7 +59,7 @@ def test_a_client_certificate_carries_its_upn():
     (WinrmAuthSpec(), False, ["Negotiate"]),
     (WinrmAuthSpec(), True, ["Negotiate", 'Basic realm="WSMAN"']),
     (WinrmAuthSpec(credssp=True), True, ["Negotiate", "CredSSP", 'Basic realm="WSMAN"']),
-    (WinrmAuthSpec(credssp=True), False, ["Negotiate"]),
+    (WinrmAuthSpec(credssp=True), False, ["Negotiate", "CredSSP"]),
     (WinrmAuthSpec(negotiate=False, kerberos=False, basic=False), True, []),
 ])
 def test_401_offers_list_the_enabled_methods(allowed, tls, offers):
@@ -117,3 +117,13 @@ def test_credssp_on_https_checks_the_delegated_password(lab):
         transport(lab, "open01", "Administrator", "Wrong-Pass", scheme="https", auth_method="credssp").send_message(ENVELOPE)
     status, _content_type, offers, _body = raw_post(lab, "shut01", ENVELOPE, {"Authorization": "CredSSP AAAA"}, scheme="https")
     assert status == 401 and offers == ["Negotiate"]
+
+
+def test_credssp_over_http_encrypts_in_parts_of_16_kib(lab):
+    client = transport(lab, "open01", "Administrator", "Open-Pass1", auth_method="credssp", message_encryption="always")
+    large = b"<s:Envelope>" + b"x" * 40000 + b"</s:Envelope>"
+    # The echo of a 40 kB request is a reply of three parts (multipart/x-multi-encrypted) each way.
+    assert client.send_message(large) == b"<echo machine='open01'>" + large + b"</echo>"
+    assert client.send_message(ENVELOPE) == b"<echo machine='open01'>" + ENVELOPE + b"</echo>"
+    stats = lab.stats()["machines"]["open01"]
+    assert stats["auth_mechanisms"]["credssp"] == 2 and stats["unencrypted_refused"] == 0

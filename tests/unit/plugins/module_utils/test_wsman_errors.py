@@ -482,3 +482,35 @@ def test_settings_errors_name_the_machine():
         WinrmSettings(host="127.0.10.11", user="u", password="secret-value", label="g2022dc", read_timeout_sec=5)
     assert str(caught.value).startswith("g2022dc (127.0.10.11:5985): invalid WinRM settings: ")
     assert "secret-value" not in str(caught.value)
+
+
+def test_kerberos_exchange_error_is_an_authentication_failure_that_says_what_to_do(make_client):
+    from winrm.vendor.requests_kerberos.exceptions import KerberosExchangeError  # pylint: disable=import-outside-toplevel
+
+    raw = ("authGSSClientStep() failed: (('Unspecified GSS failure.  Minor code may provide more information', 851968), "
+           "('Server HTTP/g2022dc.corp.test@CORP.TEST not found in Kerberos database', -1765328377))")
+    client, _transport = make_client(KerberosExchangeError(raw), transport="kerberos", user="ops@CORP.TEST", password=None,
+                                     kerberos_hostname_override="g2022dc.corp.test")
+    with pytest.raises(WinrmAuthenticationError) as caught:
+        client.enumerate(CIMV2_WILDCARD, wql="SELECT * FROM SoftwareLicensingProduct")
+    assert str(caught.value).startswith(f"{MACHINE}: Enumerate SoftwareLicensingProduct: authentication failed for user "
+                                        "'ops@CORP.TEST' (the KDC has no service principal HTTP/g2022dc.corp.test: ")
+
+
+def test_refused_client_certificate_is_an_authentication_failure(make_client):
+    error = requests.exceptions.SSLError("[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca (_ssl.c:2580)")
+    client, _transport = make_client(error, transport="certificate", scheme="https", port=5986, user=None, password=None,
+                                     cert_pem="/c.pem", cert_key_pem="/k.pem")
+    with pytest.raises(WinrmAuthenticationError, match="the server does not trust the client certificate"):
+        client.enumerate(CIMV2_WILDCARD, wql="SELECT * FROM SoftwareLicensingProduct")
+
+
+def test_credssp_exchange_failure_is_an_authentication_failure_without_the_password(make_client):
+    from requests_credssp.exceptions import AuthenticationException  # pylint: disable=import-outside-toplevel
+
+    client, _transport = make_client(AuthenticationException("Server did not respond with a CredSSP token (Pa55-w0rd!secret)"),
+                                     transport="credssp", scheme="https", port=5986)
+    with pytest.raises(WinrmAuthenticationError) as caught:
+        client.enumerate(CIMV2_WILDCARD, wql="SELECT * FROM SoftwareLicensingProduct")
+    assert "CredSSP exchange failed: Server did not respond with a CredSSP token (********)" in str(caught.value)
+    assert "Enable-WSManCredSSP -Role Server" in str(caught.value)
