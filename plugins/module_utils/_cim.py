@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -616,6 +616,12 @@ class CimClient:
 
     def close(self) -> None:
         self._wsman.close()
+
+    def sibling(self, host: str, label: str, port: int | None = None) -> CimClient:
+        """A client of another machine reached with this one's settings (transport, credentials, TLS, and the port
+        unless given) but ``host``: e.g. another node of the same failover cluster. The caller closes it."""
+        settings = replace(self._wsman.settings, host=host, label=label, port=port or self._wsman.settings.port)
+        return CimClient(WsmanClient(settings, sleep=self._wsman.sleep), clock=self._clock, sleep=self._sleep)
 
     def describe_task(self, action: str, params: dict[str, Any], result: dict[str, Any], *, check_mode: bool, diff: bool) -> None:
         """Tell the capture, when one records this client's exchanges, which task they served and what it returned."""

@@ -158,6 +158,33 @@ def test_an_activation_on_a_german_guest_writes_events_the_collection_decodes(la
     assert host_event["outcome"]["name"] == "success" and "Anforderung" in host_event["message"]
 
 
+# -- 6: failover clusters ----------------------------------------------------------------------------------------------
+
+
+def test_host_info_checks_the_activation_of_every_cluster_node(lab, connect):
+    params = params_for(HOST_INFO_SPEC, cluster_node_addresses={"FHC2": "127.0.70.21:%d" % lab.port("fhc2")})
+    result = host_info_task(connect("fhc1"), params, False, False)
+    nodes = {node["name"]: node for node in result["cluster"]["nodes"]}
+    assert (nodes["FHC1"]["activated"], nodes["FHC2"]["checked"], nodes["FHC2"]["activated"]) == (True, True, False)
+    assert [problem["code"] for problem in result["problems"]] == ["cluster_node_not_activated"] and result["ready"] is False
+    alone = host_info_task(connect("fhwarn"), params_for(HOST_INFO_SPEC), False, False)
+    assert alone["cluster"] is None
+
+
+def test_a_vm_on_another_node_is_owned_elsewhere_and_follows_a_migration(lab, connect):
+    result = kvp_info_task(connect("fhc1"), params_for(KVP_INFO_SPEC, vms=["db-cl"]), False, False)
+    assert result["vms"] == [] and result["missing_vms"] == []
+    assert result["owned_elsewhere"] == [dict(vm="db-cl", owner_node="FHC2")]
+    lab.admin("POST", "/migrate", {"vm": "db-cl", "to": "fhc1"})
+    try:
+        moved = kvp_info_task(connect("fhc1"), params_for(KVP_INFO_SPEC, vms=["db-cl"]), False, False)
+        assert [vm["name"] for vm in moved["vms"]] == ["db-cl"]
+        left = kvp_info_task(connect("fhc2"), params_for(KVP_INFO_SPEC, vms=["db-cl"]), False, False)
+        assert left["owned_elsewhere"] == [dict(vm="db-cl", owner_node="FHC1")]
+    finally:
+        lab.admin("POST", "/migrate", {"vm": "db-cl", "to": "fhc2"})
+
+
 # -- 8: smaller points -----------------------------------------------------------------------------------------------
 
 
