@@ -328,4 +328,3 @@ class _RecordingTransport:
 
     def close_session(self) -> None:
         self._transport.close_session()
-

@@ -680,7 +680,8 @@ class CimClient:
                                          machine=self._wsman.display_name, operation=label)
             return MethodResult(return_value, outputs, job)
         if return_value not in success_codes:
-            raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=return_value, meaning=return_value_meaning(return_value, hyperv=cim_class.name.startswith("Msvm_")),
+            meaning = return_value_meaning(return_value, hyperv=cim_class.name.startswith("Msvm_"))
+            raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=return_value, meaning=meaning,
                                  machine=self._wsman.display_name, operation=label)
         return MethodResult(return_value, outputs, None)
 

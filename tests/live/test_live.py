@@ -246,4 +246,3 @@ def test_install_the_avma_key_activate_replace_it_and_the_stale_data_goes(guest,
               "the stale AVMA items leaving the host's view")
     finally:
         _guest_licensing.product_key_task(guest, params, False, False)
-
