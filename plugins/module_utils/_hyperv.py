@@ -565,9 +565,10 @@ def _check_item_params(params):
         raise AvmaValueError("vms and all_vms select VMs of a host; they do not apply to scope=guest (run the task against the guest)")
 
 
-def select_for_change(vms, params):
+def select_for_change(vms, params, cim=None, host_name=None):
     """The VMs a changing task works on: ``params["vms"]`` (names or IDs) or every VM with ``params["all_vms"]``.
-    Raises AvmaValueError for both or neither, a name several VMs share, and entries that match no VM."""
+    Raises AvmaValueError for both or neither, a name several VMs share, and entries that match no VM; with ``cim``,
+    entries that another node of the host's failover cluster runs are named with that node."""
     wanted = params.get("vms")
     if bool(wanted) == bool(params["all_vms"]):
         raise AvmaValueError("give exactly one of vms (names or IDs) and all_vms=true")
@@ -577,6 +578,10 @@ def select_for_change(vms, params):
             raise AvmaValueError("these names belong to more than one VM; give the VM ID instead: " + ", ".join(ambiguous))
     selected, missing = select_vms(vms, wanted if wanted else None)
     if missing:
+        owned = vms_owned_elsewhere(cim, host_name, missing) if cim is not None else []
+        if owned:
+            raise AvmaValueError("these VMs run on another node of the failover cluster; run the task against that node: "
+                                 + ", ".join("%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in owned))
         raise AvmaValueError("no VM of this host is named or has the ID: " + ", ".join(missing))
     return selected
 
@@ -612,8 +617,8 @@ def _item_result(changes, params, *, failure=None):
 
 
 def _host_item_task(cim, params, check_mode):
-    _host_name, vms = read_vms(cim)
-    selected = select_for_change(vms, params)
+    host_name, vms = read_vms(cim)
+    selected = select_for_change(vms, params, cim, host_name)
     settings = read_settings(cim)
     planned = []
     for vm in selected:
@@ -726,8 +731,8 @@ def integration_service_task(cim, params, check_mode, diff):
     """The integration_service task: Data Exchange on or off for the selected VMs (two enumerations, then one method
     call and its job per VM that changes)."""
     enabled = params["state"] == "enabled"
-    _host_name, vms = read_vms(cim)
-    selected = select_for_change(vms, params)
+    host_name, vms = read_vms(cim)
+    selected = select_for_change(vms, params, cim, host_name)
     settings = read_settings(cim, with_items=False)
     report = []
     for vm in selected:

@@ -661,3 +661,12 @@ def test_outside_a_cluster_missing_vms_stay_missing():
 ])
 def test_node_endpoints(value, expected):
     assert node_endpoint({"hv02": value} if value else {}, "HV02") == expected
+
+
+def test_a_change_of_a_vm_another_node_runs_names_that_node():
+    model = clustered_host()
+    model.cluster_resources = [dict(Name="Virtual Machine db02", Type="Virtual Machine", OwnerGroup="db02", OwnerNode="HV02")]
+    with pytest.raises(AvmaValueError, match=r"another node of the failover cluster.*db02 \(HV02\)"):
+        kvp_item_task(model, params_for(KVP_ITEM_SPEC, vms=["db02"], items={"a": "1"}), False, False)
+    with pytest.raises(AvmaValueError, match="no VM of this host is named or has the ID: ghost"):
+        integration_service_task(model, params_for(INTEGRATION_SERVICE_SPEC, vms=["ghost"]), False, False)
