@@ -17,7 +17,8 @@ import json
 import pathlib
 import re
 
-import collection_import  # noqa: F401  (makes ansible_collections.hyperv.avma importable)
+# Imported for its effect: it makes ansible_collections.hyperv.avma importable.
+import collection_import  # noqa: F401 pylint: disable=unused-import
 from winrm.exceptions import WinRMTransportError
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _events

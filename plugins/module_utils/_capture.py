@@ -55,7 +55,7 @@ _HOST_ITEMS = frozenset(name.lower() for name in (
 ))
 # Insertion strings of events that look like one name (no spaces): computer and VM names.
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,62}$")
-_HEX_CODE = re.compile(r"^(?:0x)?[0-9A-Fa-f]+$")
+_CODE = re.compile(r"^(?:0x[0-9A-Fa-f]+|\d+)$")
 
 _PRODUCT_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{5}-){4}([A-Za-z0-9]{5})(?![A-Za-z0-9])")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
@@ -75,17 +75,23 @@ def capture_dir_from(value: str | None) -> str | None:
 
 
 def _directory_key(directory: str) -> bytes:
+    """The directory's placeholder key, made on first use. Tasks of one run capture in parallel processes: the key
+    is written whole to a file of its own and then linked into place, so every process reads the same full key."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, KEY_FILE)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, "rb") as stream:
-            return bytes.fromhex(stream.read().decode("ascii").strip())
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as stream:
-        stream.write(key.hex().encode("ascii"))
-    return key
+    if not os.path.exists(path):
+        candidate = "%s.%d.%s" % (path, os.getpid(), secrets.token_hex(4))
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(secrets.token_bytes(32).hex().encode("ascii"))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process linked its key first: that one is the directory's
+        finally:
+            os.unlink(candidate)
+    with open(path, "rb") as stream:
+        return bytes.fromhex(stream.read().decode("ascii").strip())
 
 
 class Scrubber:
@@ -95,6 +101,7 @@ class Scrubber:
     def __init__(self, key: bytes) -> None:
         self._key = key
         self._values: dict[str, str] = {}  # value lower-cased -> kind
+        self._compiled: re.Pattern | None = None
 
     def _digest(self, kind: str, value: str) -> str:
         return hmac.new(self._key, (kind + "\0" + value.lower()).encode("utf-8"), hashlib.sha256).hexdigest()
@@ -108,11 +115,12 @@ class Scrubber:
         if not isinstance(value, str):
             return
         value = value.strip()
+        self._compiled = None
         if kind == "password":
             if value:
                 self._values[value.lower()] = kind
             return
-        if len(value) < _MIN_NAME_CHARS or _HEX_CODE.match(value) or _GUID.match(value) or self._is_address(value):
+        if len(value) < _MIN_NAME_CHARS or _CODE.match(value) or _GUID.match(value) or self._is_address(value):
             return
         if kind == "host" and "." in value.strip("."):
             # a fully qualified name: its first label names the machine, the rest is its domain
@@ -163,12 +171,15 @@ class Scrubber:
     def _pattern(self) -> re.Pattern | None:
         if not self._values:
             return None
+        if self._compiled is not None:
+            return self._compiled
         forms = set()
         for value in self._values:
             forms.add(value)
             forms.add(value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
         alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-        return re.compile(r"(?<![A-Za-z0-9_])(?:%s)(?![A-Za-z0-9_])" % alternatives, re.IGNORECASE)
+        self._compiled = re.compile(r"(?<![A-Za-z0-9_])(?:%s)(?![A-Za-z0-9_])" % alternatives, re.IGNORECASE)
+        return self._compiled
 
     def scrub(self, text: str) -> str:
         pattern = self._pattern()
@@ -317,4 +328,3 @@ class _RecordingTransport:
 
     def close_session(self) -> None:
         self._transport.close_session()
-

@@ -14,7 +14,7 @@ import random
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -655,6 +655,12 @@ class CimClient:
     def close(self) -> None:
         self._wsman.close()
 
+    def sibling(self, host: str, label: str, port: int | None = None) -> CimClient:
+        """A client of another machine reached with this one's settings (transport, credentials, TLS, and the port
+        unless given) but ``host``: e.g. another node of the same failover cluster. The caller closes it."""
+        settings = replace(self._wsman.settings, host=host, label=label, port=port or self._wsman.settings.port)
+        return CimClient(WsmanClient(settings, sleep=self._wsman.sleep), clock=self._clock, sleep=self._sleep)
+
     def describe_task(self, action: str, params: dict[str, Any], result: dict[str, Any], *, check_mode: bool, diff: bool) -> None:
         """Tell the capture, when one records this client's exchanges, which task they served and what it returned."""
         if self._wsman.capture is not None:
@@ -714,7 +720,8 @@ class CimClient:
                                          machine=self._wsman.display_name, operation=label)
             return MethodResult(return_value, outputs, job)
         if return_value not in success_codes:
-            raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=return_value, meaning=return_value_meaning(return_value, hyperv=cim_class.name.startswith("Msvm_")),
+            meaning = return_value_meaning(return_value, hyperv=cim_class.name.startswith("Msvm_"))
+            raise CimMethodError(method=f"{cim_class.name}.{method}", return_value=return_value, meaning=meaning,
                                  machine=self._wsman.display_name, operation=label)
         return MethodResult(return_value, outputs, None)
 

@@ -8,8 +8,9 @@ guest (the outcome of each AVMA attempt) and Event 12310 on a Hyper-V host (one 
 The WQL carries the bounds (log, event IDs, ``TimeGenerated`` since when); every event inside them is read, sorted
 newest first and only then cut at ``max_events``: the order Win32_NTLogEvent enumerates in is not documented, so
 stopping the enumeration early could keep the oldest events and drop the newest. Windows evaluates the WQL by
-reading the whole log, so a large Application log costs time on the machine whatever the bounds. Provider, message texts and insertion strings are unconfirmed, so each
-event is returned raw as well as decoded, and every text is bounded: an event log is written by others.
+reading the whole log, so a large Application log costs time on the machine whatever the bounds. Provider, message
+texts and insertion strings are unconfirmed, so each event is returned raw as well as decoded (from its codes
+first), and every text is bounded: an event log is written by others.
 
 FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 """

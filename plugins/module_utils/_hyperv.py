@@ -16,6 +16,7 @@ FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 from __future__ import annotations
 
 import functools
+import re
 
 from ansible_collections.hyperv.avma.plugins.module_utils._avma import activatable_guest_releases, host_problems, is_datacenter_edition
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import (
@@ -116,6 +117,22 @@ OPTIONAL_FEATURE = CimClass(CIMV2, "Win32_OptionalFeature", (
     CimProperty("Name", "string"),
     CimProperty("InstallState", "uint32"),
 ), keys=("Name",))
+
+# Failover clustering (root/MSCluster, Microsoft's Failover Cluster WMI provider). Over WS-Man this is unconfirmed:
+# the classes and properties follow the provider's reference; a host outside a cluster has no such namespace.
+CLUSTER_NODE = CimClass("root/MSCluster", "MSCluster_Node", (
+    CimProperty("Name", "string"),
+    CimProperty("State", "uint32"),
+), keys=("Name",))
+CLUSTER_RESOURCE = CimClass("root/MSCluster", "MSCluster_Resource", (
+    CimProperty("Name", "string"),
+    CimProperty("Type", "string"),
+    CimProperty("OwnerGroup", "string"),
+    CimProperty("OwnerNode", "string"),
+), keys=("Name",))
+CLUSTER_NODE_STATES = {0: "up", 1: "down", 2: "paused", 3: "joining"}
+VM_RESOURCE_TYPE = "Virtual Machine"
+_VM_RESOURCE_PREFIX = VM_RESOURCE_TYPE + " "
 
 HYPERV_FEATURE = "Microsoft-Hyper-V"
 FEATURE_ENABLED = 1
@@ -276,7 +293,8 @@ def _too_large_issue(source, error):
 def read_host_kvp(cim, wanted=None):
     """Every VM of the host (or those ``wanted`` names by name or ID) with its KVP items, in three enumerations.
     A VM whose items are too large for any answer is listed with an issue ``too_large`` and without those items;
-    finding it costs one enumeration per VM. Returns ``{host_name, vms, missing_vms}``."""
+    finding it costs one enumeration per VM. A wanted VM that is not on this host costs one more enumeration: is
+    another node of its failover cluster running it? Returns ``{host_name, vms, missing_vms, owned_elsewhere}``."""
     host_name, vms = read_vms(cim)
     selected, missing = select_vms(vms, wanted)
     components, large_components = _read_isolating(cim, read_components, selected,
@@ -291,7 +309,9 @@ def read_host_kvp(cim, wanted=None):
         if vm["id"] in large_settings:
             entry["issues"].append(_too_large_issue("host", large_settings[vm["id"]]))
         listed.append(entry)
-    return dict(host_name=host_name, vms=listed, missing_vms=missing)
+    owned = vms_owned_elsewhere(cim, host_name, missing) if missing else []
+    elsewhere = {entry["vm"] for entry in owned}
+    return dict(host_name=host_name, vms=listed, missing_vms=[entry for entry in missing if entry not in elsewhere], owned_elsewhere=owned)
 
 
 def _by_vm_id(rows, vm_id_of):
@@ -324,6 +344,82 @@ def vm_kvp(vm, component, setting):
         intrinsic_facts=facts,
         issues=issues + guest_issues + host_issues + host_only_issues + fact_issues,
     )
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Failover clusters
+
+
+def _cluster_rows(cim, cim_class, where=None):
+    """The rows of a cluster class, or None when the machine is no cluster node (no root/MSCluster, or no rows)."""
+    try:
+        rows = cim.query(cim_class, where)
+    except WsmanFaultError as error:
+        if not _missing_virtualization(error):
+            raise
+        return None
+    return rows or None
+
+
+def vms_owned_elsewhere(cim, host_name, names):
+    """The entries of ``names`` that are VMs of this host's failover cluster running on another node, as
+    ``{vm, owner_node}`` (a VM's resource: Name "Virtual Machine <name>", OwnerGroup its role, OwnerNode)."""
+    rows = _cluster_rows(cim, CLUSTER_RESOURCE, "Type = %s" % wql_string(VM_RESOURCE_TYPE)) or []
+    here = (host_name or "").casefold()
+    owned = []
+    for entry in names:
+        key = str(entry).strip().casefold()
+        for row in rows:
+            resource = row["Name"] or ""
+            vm_name = row["OwnerGroup"] or (resource[len(_VM_RESOURCE_PREFIX):] if resource.startswith(_VM_RESOURCE_PREFIX) else resource)
+            if key in (vm_name.casefold(), resource.casefold()) and (row["OwnerNode"] or "").casefold() != here:
+                owned.append(dict(vm=str(entry), owner_node=row["OwnerNode"]))
+                break
+    return owned
+
+
+def node_endpoint(addresses, name):
+    """(host, port or None) of cluster node ``name``: ``addresses[name]`` (any case; ``host``, ``host:port`` or
+    ``[IPv6]:port``), else the node's name."""
+    folded = (name or "").casefold()
+    value = next((str(value) for key, value in (addresses or {}).items() if str(key).casefold() == folded), None)
+    if not value:
+        return name, None
+    match = re.match(r"^\[(.+)\]:(\d+)$", value) or (re.match(r"^([^:]+):(\d+)$", value))
+    if match:
+        return match.group(1), int(match.group(2))
+    return value.strip("[]"), None
+
+
+def read_cluster(cim, this_node, this_node_activated, addresses):
+    """The host's failover cluster, or None when it is no cluster node: ``{nodes: [{name, state, checked, activated,
+    release, edition_id, error}]}``. Every other node is asked for its own activation over WS-Man with this
+    connection's settings, at node_endpoint(addresses, node); a node that cannot be read is reported with
+    ``checked`` false and the error."""
+    rows = _cluster_rows(cim, CLUSTER_NODE)
+    if rows is None:
+        return None
+    nodes = []
+    for row in rows:
+        name = row["Name"]
+        node = dict(name=name, state=CLUSTER_NODE_STATES.get(row["State"], "unknown (%s)" % row["State"]), checked=False,
+                    activated=None, release=None, edition_id=None, error=None)
+        if (name or "").casefold() == (this_node or "").casefold():
+            node.update(checked=True, activated=this_node_activated)
+        else:
+            try:
+                address, port = node_endpoint(addresses, name)
+                sibling = cim.sibling(address, name, port)
+                try:
+                    facts = activation_facts(read_operating_system(sibling), read_keyed_products(sibling))
+                finally:
+                    sibling.close()
+                node.update(checked=True, activated=(facts["windows_product"] or {}).get("license_status") == LICENSED,
+                            release=facts["os"]["release"], edition_id=facts["os"]["edition_id"])
+            except AvmaError as error:
+                node["error"] = str(error)
+        nodes.append(node)
+    return dict(nodes=nodes)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -444,6 +540,9 @@ def kvp_info_task(cim, params, check_mode, diff):
                                   sum(1 for vm in document["vms"] if vm["issues"]))
         if document["missing_vms"]:
             warnings.append("no VM of this host is named or has the ID: " + ", ".join(document["missing_vms"]))
+        if document["owned_elsewhere"]:
+            warnings.append("owned by another node of the failover cluster (run the task against that node): " + ", ".join(
+                "%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in document["owned_elsewhere"]))
     document = _masked(document, params.get("mask_values"))
     result = dict(changed=False)
     if query is None:
@@ -582,9 +681,10 @@ def _check_item_params(params):
         raise AvmaValueError("vms and all_vms select VMs of a host; they do not apply to scope=guest (run the task against the guest)")
 
 
-def select_for_change(vms, params):
+def select_for_change(vms, params, cim=None, host_name=None):
     """The VMs a changing task works on: ``params["vms"]`` (names or IDs) or every VM with ``params["all_vms"]``.
-    Raises AvmaValueError for both or neither, a name several VMs share, and entries that match no VM."""
+    Raises AvmaValueError for both or neither, a name several VMs share, and entries that match no VM; with ``cim``,
+    entries that another node of the host's failover cluster runs are named with that node."""
     wanted = params.get("vms")
     if bool(wanted) == bool(params["all_vms"]):
         raise AvmaValueError("give exactly one of vms (names or IDs) and all_vms=true")
@@ -594,6 +694,10 @@ def select_for_change(vms, params):
             raise AvmaValueError("these names belong to more than one VM; give the VM ID instead: " + ", ".join(ambiguous))
     selected, missing = select_vms(vms, wanted if wanted else None)
     if missing:
+        owned = vms_owned_elsewhere(cim, host_name, missing) if cim is not None else []
+        if owned:
+            raise AvmaValueError("these VMs run on another node of the failover cluster; run the task against that node: "
+                                 + ", ".join("%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in owned))
         raise AvmaValueError("no VM of this host is named or has the ID: " + ", ".join(missing))
     return selected
 
@@ -631,8 +735,8 @@ def _item_result(changes, params, *, failure=None, warnings=()):
 
 
 def _host_item_task(cim, params, check_mode):
-    _host_name, vms = read_vms(cim)
-    selected = select_for_change(vms, params)
+    host_name, vms = read_vms(cim)
+    selected = select_for_change(vms, params, cim, host_name)
     settings = read_settings(cim)
     planned = []
     for vm in selected:
@@ -766,8 +870,8 @@ def integration_service_task(cim, params, check_mode, diff):
     """The integration_service task: Data Exchange on or off for the selected VMs (two enumerations, then one method
     call and its job per VM that changes)."""
     enabled = params["state"] == "enabled"
-    _host_name, vms = read_vms(cim)
-    selected = select_for_change(vms, params)
+    host_name, vms = read_vms(cim)
+    selected = select_for_change(vms, params, cim, host_name)
     settings = read_settings(cim, with_items=False)
     report = []
     for vm in selected:
@@ -838,20 +942,25 @@ def _state_word(enabled):
 # host_info
 
 
-HOST_INFO_SPEC: dict = {}
+HOST_INFO_SPEC = dict(
+    check_cluster_nodes=dict(type="bool", default=True),
+    cluster_node_addresses=dict(type="dict", default={}),
+)
 
 
 def _problem(code, message, remedy, vm=None):
     return dict(code=code, message=message, remedy=remedy, vm=vm)
 
 
-def readiness_problems(host, vms, virtualization_answered):
+def readiness_problems(host, vms, virtualization_answered, cluster=None):
     """Why the host cannot activate its guests through AVMA, as ``{code, message, remedy, vm}`` (empty: ready).
 
     Codes: those of ``_avma.host_problems`` (host_release_unknown, host_not_datacenter, host_not_activated), then
     ``hyperv_missing``, ``hyperv_unavailable`` (installed but its WMI namespace does not answer), and per VM
     ``data_exchange_off`` and ``data_exchange_not_ok`` (a running VM whose Data Exchange reports a status other than OK
-    or Degraded: Degraded is an older protocol version, working normally).
+    or Degraded: Degraded is an older protocol version, working normally); and per other node of a failover cluster
+    ``cluster_node_not_activated`` and ``cluster_node_unchecked`` (every node must be activated for guests to stay
+    activated wherever they run).
     """
     problems = [dict(problem, vm=None) for problem in host_problems(host["os"]["release"], host["os"]["edition_id"], host["activated"])]
     if not host["hyperv_installed"]:
@@ -861,6 +970,15 @@ def readiness_problems(host, vms, virtualization_answered):
     elif not virtualization_answered:
         problems.append(_problem("hyperv_unavailable", "the Hyper-V role is installed but its WMI namespace root/virtualization/v2 does not answer",
                                  "restart the host to finish installing Hyper-V, and check that the Hyper-V Virtual Machine Management service runs"))
+    for node in (cluster or {}).get("nodes", []):
+        if (node["name"] or "").casefold() == (host["name"] or "").casefold():
+            continue
+        if not node["checked"]:
+            problems.append(_problem("cluster_node_unchecked", f"cluster node {node['name']} could not be asked whether it is activated: {node['error']}",
+                                     "give its address in cluster_node_addresses, or check that it answers WinRM with these credentials"))
+        elif not node["activated"]:
+            problems.append(_problem("cluster_node_not_activated", f"cluster node {node['name']} is not activated, so guests that move there lose activation",
+                                     "activate every node of the cluster"))
     for vm in vms:
         if vm["data_exchange_enabled"] is False:
             problems.append(_problem("data_exchange_off", f"Data Exchange is off for VM '{vm['name']}', so AVMA cannot reach it",
@@ -872,13 +990,14 @@ def readiness_problems(host, vms, virtualization_answered):
     return problems
 
 
-def read_host_readiness(cim):
+def read_host_readiness(cim, params=None):
     """The host_info result: the host's OS and licence, Hyper-V, its VMs' Data Exchange, problems and readiness.
 
-    Six requests (beyond paging): Win32_OperatingSystem, SoftwareLicensingProduct, Win32_OptionalFeature, and when
+    Seven requests (beyond paging): Win32_OperatingSystem, SoftwareLicensingProduct, Win32_OptionalFeature, and when
     Hyper-V is installed Msvm_ComputerSystem, Msvm_KvpExchangeComponent and Msvm_KvpExchangeComponentSettingData
-    with their status properties only.
+    with their status properties only, and MSCluster_Node; on a cluster node, two more per other node, on that node.
     """
+    params = params or {}
     operating_system = read_operating_system(cim)
     facts = activation_facts(operating_system, read_keyed_products(cim))
     features = cim.query(OPTIONAL_FEATURE, "Name = %s" % wql_string(HYPERV_FEATURE))
@@ -906,9 +1025,13 @@ def read_host_readiness(cim):
             vms.append(dict(name=vm["name"], id=vm["id"], state=vm["state"], state_code=vm["state_code"],
                             data_exchange_enabled=exchange["enabled"], data_exchange_status=exchange["status"],
                             data_exchange_status_code=exchange["status_code"]))
-    problems = readiness_problems(host, vms, answered)
+    cluster = None
+    if host["hyperv_installed"] and params.get("check_cluster_nodes", True):
+        cluster = read_cluster(cim, host["name"], host["activated"], params.get("cluster_node_addresses"))
+    problems = readiness_problems(host, vms, answered, cluster)
     return dict(
         host=host,
+        cluster=cluster,
         can_activate_releases=list(activatable_guest_releases(facts["os"]["release"])) if host["is_datacenter"] else [],
         vms=vms,
         vms_with_data_exchange_off=[vm["name"] for vm in vms if vm["data_exchange_enabled"] is False],
@@ -920,4 +1043,4 @@ def read_host_readiness(cim):
 @names_the_machine
 def host_info_task(cim, params, check_mode, diff):
     """The host_info task: read-only."""
-    return dict(changed=False, **read_host_readiness(cim))
+    return dict(changed=False, **read_host_readiness(cim, params))

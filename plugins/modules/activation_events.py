@@ -14,11 +14,12 @@ description:
     Hyper-V host for each AVMA request it served) from the classic Application log, with a WQL query on
     C(Win32_NTLogEvent) over WS-Management.
   - The query carries the bounds (log, event IDs, O(since)). Every event inside them is read, sorted newest first,
-    and only then cut at O(max_events): the order in which Windows enumerates C(Win32_NTLogEvent) is not documented,
-    so stopping early could drop the newest events.
-  - Windows answers the query by reading the whole Application log, whatever the bounds: on a machine with a large
-    log (hundreds of thousands of records) one call can take many seconds of the machine's time. Narrow the window
-    with O(since) so that few events have to travel, and mind O(winrm_operation_timeout_sec).
+    and only then cut at O(max_events), because the order in which Windows enumerates C(Win32_NTLogEvent) is not
+    documented and stopping early could drop the newest events.
+  - Windows answers the query by reading the whole Application log, whatever the bounds, so the time one call takes
+    on the machine grows with the size of its Application log (not measured here against real Windows; the live
+    suite shows it). Narrow the window with O(since) so that few events have to travel, and raise
+    O(winrm_operation_timeout_sec) for machines with very large logs.
   - The provider, message texts and insertion strings of these events are not documented by Microsoft, so every
     event is returned raw as well as decoded. The outcome is decoded from the codes first (the event ID, and the
     result HRESULT in an insertion string or the message), so events written in any display language are decoded;
@@ -48,7 +49,7 @@ options:
     type: str
   max_events:
     description:
-      - At most this many events are returned (1 to 10000), the newest ones: the events inside the window are all read
+      - At most this many events are returned (1 to 10000), the newest ones. The events inside the window are all read
         and sorted first (at most 100000 of them). RV(limited) tells when older events were left out.
     type: int
     default: 100

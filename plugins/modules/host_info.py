@@ -16,7 +16,11 @@ description:
   - Returns a list of problems, each with what to do about it, and C(ready=true) when there are none. AVMA needs a
     Windows Server Datacenter host that is itself activated, has Hyper-V, and runs the guest's version or a newer one;
     each guest needs Data Exchange (Key-Value Pair Exchange) enabled.
-  - Costs six WS-Management requests (beyond paging), whatever the number of VMs; three when Hyper-V is not installed.
+  - On a node of a failover cluster, every other node is asked whether it is activated too (Microsoft requires every
+    node to be activated for guests to stay activated wherever they run), over WS-Management with the same
+    connection settings; see O(cluster_node_addresses).
+  - Costs seven WS-Management requests (beyond paging), whatever the number of VMs, plus two on each other cluster
+    node; three when Hyper-V is not installed.
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
   - hyperv.avma contributors (@hyperv-avma)
@@ -24,7 +28,20 @@ extends_documentation_fragment:
   - hyperv.avma.winrm
   - hyperv.avma.attributes
   - hyperv.avma.attributes.read_only
-options: {}
+options:
+  check_cluster_nodes:
+    description:
+      - Read the failover cluster's nodes (C(MSCluster_Node) in C(root/MSCluster)) and ask every other node whether it
+        is activated. A host outside a cluster (no C(root/MSCluster) namespace) is not affected.
+      - Reading the cluster over WS-Management is unconfirmed on a real cluster; the live suite reports what it shows.
+    type: bool
+    default: true
+  cluster_node_addresses:
+    description:
+      - Where to reach cluster nodes, by node name (any case) as V(address), V(address:port) or V([IPv6]:port). A node
+        not listed is reached by its name, on the port of this connection.
+    type: dict
+    default: {}
 notes:
   - Hyper-V is taken to be installed when the C(Win32_OptionalFeature) C(Microsoft-Hyper-V) is enabled. When it is
     enabled but the WMI namespace C(root/virtualization/v2) does not answer (a restart is pending, the management
@@ -160,7 +177,8 @@ problems:
         - V(host_release_unknown), V(host_not_datacenter), V(host_not_activated), V(hyperv_missing),
           V(hyperv_unavailable), and per VM V(data_exchange_off) and V(data_exchange_not_ok) (a running VM whose Data
           Exchange reports a status other than OK or Degraded; Degraded means the exchange works with an older
-          protocol version, typically older integration services in the guest).
+          protocol version, typically older integration services in the guest), and per other cluster node
+          V(cluster_node_not_activated) and V(cluster_node_unchecked).
       type: str
     message:
       description: What is wrong.
@@ -171,6 +189,23 @@ problems:
     vm:
       description: The VM the problem is about; null for problems of the host.
       type: str
+cluster:
+  description: The host's failover cluster, or null when it is not a cluster node (or O(check_cluster_nodes=false)).
+  returned: success
+  type: dict
+  contains:
+    nodes:
+      description: Every node, this one included.
+      type: list
+      elements: dict
+      contains:
+        name: {description: The node's name., type: str}
+        state: {description: "V(up), V(down), V(paused), V(joining), or unknown (N).", type: str}
+        checked: {description: Whether its activation could be read., type: bool}
+        activated: {description: Whether its Windows product is Licensed; null when not checked., type: bool}
+        release: {description: Its Windows Server release (other nodes only)., type: str}
+        edition_id: {description: Its EditionID (other nodes only)., type: str}
+        error: {description: Why it could not be checked; null otherwise., type: str}
 ready:
   description: True when there are no problems.
   returned: success

@@ -242,10 +242,20 @@ vms:
       type: list
       elements: dict
 missing_vms:
-  description: Entries of O(vms) that matched no VM.
+  description: Entries of O(vms) that matched no VM, on this host or elsewhere in its failover cluster.
   returned: O(scope=host) and no O(query)
   type: list
   elements: str
+owned_elsewhere:
+  description:
+    - Entries of O(vms) that are VMs of this host's failover cluster running on another node (from
+      C(MSCluster_Resource) of type C(Virtual Machine)); read their KVP data on that node.
+  returned: O(scope=host) and no O(query)
+  type: list
+  elements: dict
+  contains:
+    vm: {description: The entry of O(vms)., type: str}
+    owner_node: {description: The node that runs the VM now., type: str}
 guest_registry:
   description: The guest's KVP registry keys, each as name -> value (string values only).
   returned: O(scope=guest) and no O(query)

@@ -36,6 +36,7 @@ class Machine:
         self.inventory = dict(spec.inventory)
         self.winrm_auth = spec.winrm_auth
         self.hyperv_host = spec.hyperv_host
+        self.cluster_peers = ()  # the nodes of its failover cluster (itself included), set by Fleet
         self.fault_style = spec.fault_style
         self.registry = registry
         self.store = initial_store(spec, registry)
@@ -53,6 +54,13 @@ class Fleet:
     def __init__(self, specs, registry=REGISTRY):
         self.machines = {spec.name: Machine(spec, registry) for spec in specs}
         self._by_address = {machine.address: machine for machine in self.machines.values()}
+        clusters = {}
+        for machine in self.machines.values():
+            if machine.spec.hyperv is not None and machine.spec.hyperv.cluster:
+                clusters.setdefault(machine.spec.hyperv.cluster.lower(), []).append(machine)
+        for nodes in clusters.values():
+            for node in nodes:
+                node.cluster_peers = tuple(nodes)
 
     @classmethod
     def load(cls, path):

@@ -17,7 +17,8 @@ from .kvp_items import NAMED_ENTITY_ANSWERS
 from .fleetspec import HypervSpec, OsSpec, SyntheticVmsSpec, VmSpec, WireSpec
 
 VM_FIELDS = {"name", "state", "data_exchange", "status", "fqdn", "guest_items", "host_items", "raw_guest_items"}
-HYPERV_FIELDS = {"installed", "jobs", "job_polls", "job_seconds", "job_success_state", "data_exchange_switch", "add_existing"}
+HYPERV_FIELDS = {"installed", "jobs", "job_polls", "job_seconds", "job_success_state", "data_exchange_switch", "add_existing",
+                 "cluster"}
 SYNTHETIC_FIELDS = {"count", "name_prefix", "running", "data_exchange", "os", "guest_items"}
 WIRE_CHOICES = {
     "embedded_instance_form": EMBEDDED_INSTANCE_FORMS,
@@ -164,8 +165,11 @@ def _hyperv(reader, kind):
         if value not in allowed:
             reader.fail("hyperv.%s" % name, "must be one of %s, got %r" % (", ".join(allowed), value))
         choices[name] = value
+    cluster = raw.get("cluster", "")
+    if not isinstance(cluster, str):
+        reader.fail("hyperv.cluster", "must be the cluster's name (a string)")
     return HypervSpec(
-        **choices,
+        **choices, cluster=cluster,
         installed=_bool(reader, "hyperv.installed", raw.get("installed"), True), jobs=jobs,
         job_polls=_int(reader, "hyperv.job_polls", raw.get("job_polls", 1), 0, 1000),
         job_seconds=float(seconds))

@@ -139,6 +139,7 @@ class HypervSpec:
     job_success_state: str = "completed"
     data_exchange_switch: str = "resource_settings"
     add_existing: str = "invalid_parameter"
+    cluster: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ Read-only by default. Every test adds what the real system showed to the report 
 
 import os
 
-import collection_import  # noqa: F401  (makes ansible_collections.hyperv.avma importable)
+# Imported for its effect: it makes ansible_collections.hyperv.avma importable.
+import collection_import  # noqa: F401 pylint: disable=unused-import
 import pytest
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient

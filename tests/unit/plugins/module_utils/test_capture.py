@@ -98,3 +98,19 @@ def test_the_scan_finds_what_was_left():
     found = capture_scan.leftovers({"a.json": "answer from G2022DC at 127.0.31.10 key W269N-WFGWX-YVC9B-4J6C9-T83GX"},
                                    {"G2022DC": "computer name", "127.0.31.10": "address"})
     assert sorted(what for _file, what, _value in found) == ["address", "computer name", "product key"]
+
+
+def test_hex_looking_names_are_learned_codes_are_not(tmp_path):
+    scrubber = Scrubber(b"k" * 32)
+    for value in ("beef", "dbface", "0x00000000", "20348"):
+        scrubber.learn("host", value)
+    assert scrubber.scrub("beef dbface 0x00000000 20348").split()[2:] == ["0x00000000", "20348"]
+    assert "beef" not in scrubber.scrub("beef dbface")
+
+
+def test_every_process_of_a_run_gets_the_same_key(tmp_path):
+    from ansible_collections.hyperv.avma.plugins.module_utils._capture import _directory_key
+
+    first = _directory_key(str(tmp_path))
+    assert len(first) == 32 and _directory_key(str(tmp_path)) == first
+    assert [path.name for path in tmp_path.iterdir()] == [".capture-key"]

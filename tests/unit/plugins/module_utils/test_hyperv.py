@@ -24,6 +24,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import KVP_KEYS, REG_DWORD, REG_SZ
 from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import (
+    node_endpoint,
     HOST_INFO_SPEC,
     HypervMissingError,
     INTEGRATION_SERVICE_SPEC,
@@ -85,6 +86,9 @@ class FakeHost:
         self.registry = {path: {} for path in KVP_KEYS.values()}
         self.unparsable = set()     # registry keys or value names whose answer is not XML
         self.jobs = {}
+        self.cluster_nodes = None   # rows of MSCluster_Node; None: no root/MSCluster namespace
+        self.cluster_resources = []
+        self.siblings = {}          # address -> FakeHost, what sibling() reaches (other cluster nodes)
 
     # -- model --------------------------------------------------------------------------------------------------------
 
@@ -115,6 +119,8 @@ class FakeHost:
         self.calls.append(("query", cim_class.name))
         if cim_class.namespace == "root/virtualization/v2" and not (self.hyperv and self.namespace_answers):
             raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/virtualization/v2 does not exist.")
+        if cim_class.namespace == "root/MSCluster" and self.cluster_nodes is None:
+            raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/MSCluster does not exist.")
         if cim_class.name in ("Msvm_KvpExchangeComponent", "Msvm_KvpExchangeComponentSettingData") and self.oversized:
             rows = self.components if cim_class.name == "Msvm_KvpExchangeComponent" else self.settings
             if where is not None:
@@ -125,6 +131,7 @@ class FakeHost:
                                       reason="The computed response packet size (1049000) exceeds the maximum envelope size that is allowed (512000).")
             return [{prop.name: copy.deepcopy(row.get(prop.name)) for prop in cim_class.properties} for row in rows]
         tables = {
+            "MSCluster_Node": self.cluster_nodes, "MSCluster_Resource": self.cluster_resources,
             "Msvm_ComputerSystem": self.systems, "Msvm_KvpExchangeComponent": self.components,
             "Msvm_KvpExchangeComponentSettingData": self.settings,
             "Msvm_VirtualSystemManagementService": [dict(CreationClassName="Msvm_VirtualSystemManagementService", Name="vmms",
@@ -135,6 +142,15 @@ class FakeHost:
         wanted = [prop.name for prop in cim_class.properties] if properties is None else list(properties)
         return [{prop.name: copy.deepcopy(row.get(prop.name)) if prop.name in wanted else None for prop in cim_class.properties}
                 for row in tables[cim_class.name]]
+
+    def sibling(self, host, label, port=None):
+        self.calls.append(("sibling", host))
+        if host not in self.siblings:
+            raise WinrmTransportError("connection refused", kind="refused", machine=host, operation="Enumerate Win32_OperatingSystem")
+        return self.siblings[host]
+
+    def close(self):
+        self.calls.append(("close", None))
 
     def invoke(self, cim_class, method, params=None, *, selectors=None, success_codes=(0,)):
         self.calls.append(("invoke", method))
@@ -315,7 +331,7 @@ def test_kvp_info_selects_by_name_or_id(host):
     assert [vm["name"] for vm in result["vms"]] == ["web01", "db01"]
     assert result["missing_vms"] == ["ghost"]
     assert any("ghost" in warning for warning in result["warnings"])
-    assert len(host.calls) == 3
+    assert len(host.calls) == 4  # the fourth: is a missing VM owned by another cluster node?
 
 
 def test_kvp_info_query_shapes_the_result(host):
@@ -644,7 +660,8 @@ def test_a_ready_host():
     assert result["vms"] == [dict(name="web01", id=VM_WEB, state="running", state_code=2, data_exchange_enabled=True,
                                   data_exchange_status="OK", data_exchange_status_code=2)]
     assert result["vms_with_data_exchange_off"] == []
-    assert len(model.calls) == 6
+    assert result["cluster"] is None
+    assert len(model.calls) == 7
 
 
 def test_problems_of_a_standard_unactivated_host_with_data_exchange_off():
@@ -686,3 +703,71 @@ def test_a_refused_registry_write_reports_what_was_written_before():
     guest.refused["SetStringValue"] = 5
     result = kvp_item_task(guest, params_for(KVP_ITEM_SPEC, scope="guest", items={"A": "1"}), False, True)
     assert result["failed"] is True and result["changed"] is False and "SetStringValue" in result["msg"]
+
+
+# -- failover clusters -------------------------------------------------------------------------------------------------
+
+
+def clustered_host():
+    model = FakeHost()
+    model.add_vm("web01", VM_WEB)
+    model.cluster_nodes = [dict(Name="HV01", State=0), dict(Name="HV02", State=0), dict(Name="HV03", State=1)]
+    other = FakeHost(license_status=5)
+    other.os["CSName"] = "HV02"
+    model.siblings["10.0.0.2"] = other
+    return model
+
+
+def test_host_info_checks_every_cluster_node():
+    model = clustered_host()
+    result = host_info_task(model, params_for(HOST_INFO_SPEC, cluster_node_addresses={"hv02": "10.0.0.2"}), False, False)
+    nodes = {node["name"]: node for node in result["cluster"]["nodes"]}
+    assert (nodes["HV01"]["checked"], nodes["HV01"]["activated"]) == (True, True)
+    assert (nodes["HV02"]["checked"], nodes["HV02"]["activated"], nodes["HV02"]["release"]) == (True, False, "2022")
+    assert (nodes["HV03"]["checked"], nodes["HV03"]["state"]) == (False, "down") and "connection refused" in nodes["HV03"]["error"]
+    assert [(problem["code"], problem["vm"]) for problem in result["problems"]] == [
+        ("cluster_node_not_activated", None), ("cluster_node_unchecked", None)]
+    assert "HV02" in result["problems"][0]["message"] and result["ready"] is False
+    assert ("sibling", "HV03") in model.calls  # no address given: the node's name
+
+
+def test_host_info_can_leave_the_cluster_alone():
+    model = clustered_host()
+    result = host_info_task(model, params_for(HOST_INFO_SPEC, check_cluster_nodes=False), False, False)
+    assert result["cluster"] is None and result["ready"] is True
+    assert not any(call[0] == "sibling" for call in model.calls)
+
+
+def test_a_vm_owned_by_another_node_is_not_missing():
+    model = clustered_host()
+    model.cluster_resources = [dict(Name="Virtual Machine web01", Type="Virtual Machine", OwnerGroup="web01", OwnerNode="HV01"),
+                               dict(Name="Virtual Machine db02", Type="Virtual Machine", OwnerGroup="db02", OwnerNode="HV02")]
+    result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["web01", "DB02", "nowhere"]), False, False)
+    assert [vm["name"] for vm in result["vms"]] == ["web01"]
+    assert result["owned_elsewhere"] == [dict(vm="DB02", owner_node="HV02")]
+    assert result["missing_vms"] == ["nowhere"]
+    assert any("DB02 (HV02)" in warning for warning in result["warnings"])
+
+
+def test_outside_a_cluster_missing_vms_stay_missing():
+    model = FakeHost()
+    model.add_vm("web01", VM_WEB)
+    result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["db02"]), False, False)
+    assert result["missing_vms"] == ["db02"] and result["owned_elsewhere"] == []
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, ("HV02", None)), ("10.0.0.2", ("10.0.0.2", None)), ("hv02.corp:5986", ("hv02.corp", 5986)),
+    ("[fd00::2]:5985", ("fd00::2", 5985)), ("fd00::2", ("fd00::2", None)),
+])
+def test_node_endpoints(value, expected):
+    assert node_endpoint({"hv02": value} if value else {}, "HV02") == expected
+
+
+def test_a_change_of_a_vm_another_node_runs_names_that_node():
+    model = clustered_host()
+    model.cluster_resources = [dict(Name="Virtual Machine db02", Type="Virtual Machine", OwnerGroup="db02", OwnerNode="HV02")]
+    with pytest.raises(AvmaValueError, match=r"another node of the failover cluster.*db02 \(HV02\)"):
+        kvp_item_task(model, params_for(KVP_ITEM_SPEC, vms=["db02"], items={"a": "1"}), False, False)
+    with pytest.raises(AvmaValueError, match="no VM of this host is named or has the ID: ghost"):
+        integration_service_task(model, params_for(INTEGRATION_SERVICE_SPEC, vms=["ghost"]), False, False)

@@ -197,7 +197,8 @@ def test_isolated_decoding_replaces_only_the_bad_value(wire):
 
 def test_errors_found_by_the_task_name_the_machine(cim):
     systems, _components, _settings = host_answers("escaped", [])
-    client, _transport = cim(systems)
+    no_cluster = enumerate_response("MSCluster_Resource", [])  # not a cluster node: no VM runs elsewhere
+    client, _transport = cim(systems, no_cluster)
     with pytest.raises(AvmaValueError) as raised:
         kvp_item_task(client, params(KVP_ITEM_SPEC, vms=["ghost"], items={"a": "1"}), False, False)
     assert str(raised.value).startswith("g2022dc") and "ghost" in str(raised.value)
