@@ -492,6 +492,8 @@ class _ListenerServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 overflows when 50 clients connect at once; HTTP.sys queues far more.
+    request_queue_size = 128
 
     def __init__(self, server_address, endpoint, ssl_context=None):
         self.endpoint = endpoint
