@@ -102,14 +102,14 @@ def test_facts_with_explicit_options_delegated_to_localhost(lab, ansible_playboo
         assert observed_facts(facts[name]) == expected_facts(name), name
 
 
-def assert_one_line_failure(run, host, *fragments, secrets=()):
+def assert_one_line_failure(run, host, *fragments, secrets=(), status="FAILED"):
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "Traceback" not in output
     assert "The full traceback" not in output
     for secret in secrets:
         assert secret not in output
-    marker = re.search(r"^fatal: \[%s(?: -> [^\]]+)?\]: FAILED! => " % re.escape(host), run.stdout, re.MULTILINE)
+    marker = re.search(r"^fatal: \[%s(?: -> [^\]]+)?\]: %s! => " % (re.escape(host), status), run.stdout, re.MULTILINE)
     assert marker, output
     message = json.JSONDecoder().raw_decode(run.stdout[marker.end():])[0]["msg"]
     assert "\n" not in message
@@ -123,23 +123,27 @@ def test_wrong_password_fails_in_one_line_without_the_password(lab, ansible_play
     wrong = "Wr0ng-Secret-4711"
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, "-vvvv", "--limit", "f2022dc",
                            extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_password=wrong))
-    assert_one_line_failure(run, "f2022dc", "authentication", secrets=(wrong, DEFAULT_PASSWORD))
+    assert_one_line_failure(run, "f2022dc", "authentication", secrets=(wrong, DEFAULT_PASSWORD),
+                            status="UNREACHABLE")  # the machine never answered
 
 
 def test_wrong_password_with_explicit_options(lab, ansible_playbook, out_dir):
     wrong = "Wr0ng-Secret-0815"
     run = ansible_playbook("activation_facts_explicit.yml", lab.inventory, "-vvvv", "--limit", "f2016dc",
                            extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_password=wrong))
-    assert_one_line_failure(run, "f2016dc", "authentication", secrets=(wrong, DEFAULT_PASSWORD))
+    assert_one_line_failure(run, "f2016dc", "authentication", secrets=(wrong, DEFAULT_PASSWORD),
+                            status="UNREACHABLE")  # the machine never answered
 
 
 def test_untrusted_certificate_is_refused(lab, ansible_playbook, out_dir):
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, "-vvvv", "--limit", "f2025az",
                            extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_winrm_ca_trust_path=certifi.where()))
-    assert_one_line_failure(run, "f2025az", "certificate", secrets=(DEFAULT_PASSWORD,))
+    assert_one_line_failure(run, "f2025az", "certificate", secrets=(DEFAULT_PASSWORD,),
+                            status="UNREACHABLE")  # the machine never answered
 
 
 def test_unreachable_address_names_the_host(lab, ansible_playbook, out_dir):
     run = ansible_playbook("activation_facts_connection.yml", lab.inventory, "-vvvv", "--limit", "f2019std",
                            extra_vars=dict(target_hosts="hyperv_guests", out_dir=str(out_dir), ansible_host="127.0.20.250"))
-    assert_one_line_failure(run, "f2019std", "127.0.20.250", secrets=(DEFAULT_PASSWORD,))
+    assert_one_line_failure(run, "f2019std", "127.0.20.250", secrets=(DEFAULT_PASSWORD,),
+                            status="UNREACHABLE")  # the machine never answered
