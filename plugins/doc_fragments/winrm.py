@@ -141,7 +141,7 @@ options:
     type: int
   winrm_retry_max_sec:
     description:
-      - Upper bound, in seconds, of the time spent retrying one request: no retry starts once the time spent since the
+      - Upper bound, in seconds, of the time spent retrying one request; no retry starts once the time spent since the
         first attempt plus the backoff before the retry exceeds it. It also bounds how long an enumeration keeps
         restarting.
       - Defaults to V(120).

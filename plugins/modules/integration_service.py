@@ -63,7 +63,7 @@ options:
     type: float
     default: 1.0
 notes:
-  - A switch whose answer is lost (connection reset, or no answer within the read timeout) is never repeated: the
+  - A switch whose answer is lost (connection reset, or no answer within the read timeout) is never repeated; the
     VM's setting is read again. When it shows the new state, the VM counts as changed and a warning says the answer
     was lost; when it does not, the task fails saying the switch may have been applied all the same and how to check.
 seealso:

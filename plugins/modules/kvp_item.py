@@ -114,7 +114,7 @@ notes:
     unconfirmed against a capture of a real host.
   - Changes are sent per VM, removals first, at most 128 items per call. When a call fails, the task fails; the
     changes sent before it are listed in RV(changes).
-  - A call whose answer is lost (connection reset, or no answer within the read timeout) is never repeated: the items
+  - A call whose answer is lost (connection reset, or no answer within the read timeout) is never repeated; the items
     are read again. When they show the change, it counts as made and a warning says the answer was lost; when they
     do not, the task fails saying the write may have been applied all the same and how to check. Either way a
     re-run reads the state first and converges.

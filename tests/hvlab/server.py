@@ -668,6 +668,8 @@ class _ListenerServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 overflows when 50 clients connect at once; HTTP.sys queues far more.
+    request_queue_size = 128
 
     def __init__(self, server_address, endpoint, ssl_context=None):
         self.endpoint = endpoint
@@ -776,6 +778,11 @@ class Lab:
         self.endpoints = {}
         self.restored = False
         self._persist_lock = threading.Lock()
+        self._commit = threading.Condition()
+        self._pending = set()     # machines written since the last save began
+        self._requested = 0       # writes registered so far
+        self._committed = 0       # writes up to this one are saved
+        self._saving = False
         self._snapshot_sequence = 0
         self._saved = {}          # machine name -> (sequence, digest) of its saved state
         self._marked = False      # whether the state directory's marker names this fleet file
@@ -843,8 +850,34 @@ class Lab:
 
         Runs before the answer is sent, so an answered write is never lost by a restart. Its cost is that of the
         machines concerned (a guest and its host), whatever the size of the fleet; unchanged files are not rewritten.
+        Writes that arrive while a save runs are saved together by the next one (group commit): a host with
+        thousands of VMs has a large state, and one save per write would make concurrent writers queue behind it.
         """
-        self._save(self.service.apply(lambda fleet: self._snapshot(fleet, fleet.machines_sharing_state(machine_name))))
+        names = self.service.apply(lambda fleet: fleet.machines_sharing_state(machine_name))
+        with self._commit:
+            self._pending.update(names)
+            self._requested += 1
+            ticket = self._requested
+            while self._committed < ticket:
+                if self._saving:
+                    self._commit.wait()
+                    continue
+                self._saving = True
+                batch, self._pending = self._pending, set()
+                covered = self._requested
+                self._commit.release()
+                saved = False
+                try:
+                    self._save(self.service.apply(lambda fleet: self._snapshot(fleet, batch)))
+                    saved = True
+                finally:
+                    self._commit.acquire()
+                    self._saving = False
+                    if saved:
+                        self._committed = max(self._committed, covered)
+                    else:
+                        self._pending.update(batch)
+                    self._commit.notify_all()
 
     def _snapshot(self, fleet, names):
         """Under the service lock: the JSON text of each machine's state, and its place in the order of snapshots."""

@@ -445,6 +445,35 @@ def test_write_persists_the_machines_state_atomically(lab):
     assert [name for name in os.listdir(lab.state_dir.machines_state_dir) if name.startswith(".")] == []
 
 
+def test_concurrent_writes_share_saves_and_each_returns_once_its_write_is_saved(lab, monkeypatch):
+    saves = []
+    real_save = lab.state_dir.save_machine_states
+
+    def slow_save(texts):
+        saves.append(dict(texts))
+        time.sleep(0.05)
+        real_save(texts)
+
+    monkeypatch.setattr(lab.state_dir, "save_machine_states", slow_save)
+    seen = []
+
+    def writer():
+        with lab.service.lock:
+            lab.fleet.writes += 1
+            mine = lab.fleet.writes
+        lab.persist_write("guest01")
+        seen.append((mine, saved_state(lab, "guest01")["writes"]))
+
+    threads = [threading.Thread(target=writer) for _index in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 20 and all(on_disk >= mine for mine, on_disk in seen), "no writer returns before its write is saved"
+    assert len(saves) < 20, "writers waiting behind a save were saved together"
+    assert saved_state(lab, "guest01") == {"writes": 20}
+
+
 def test_reply_without_write_does_not_persist(lab):
     lab.service.next_replies.append(FakeReply(200, b"<read/>"))
     transport(lab, "guest01", "Administrator", "Guest-Pass1").send_message(b"<read/>")

@@ -1,0 +1,152 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: the lab under 50 concurrent clients, on one host with 5,000 VMs and on a fleet of 50 hosts x 100 VMs.
+
+Starts each fleet (written to a temporary directory) as its own process, then runs 50 client threads, each with its
+own WS-Man client (NTLM over HTTP with message encryption, one authenticated connection per client, as the
+collection's modules use it), for --seconds per phase:
+
+- small: an Identify and a one-VM WQL query (``Msvm_ComputerSystem WHERE ElementName = ...``), alternately;
+- writes: AddKvpItems of a new item to a VM (each call one write, saved before it is answered).
+
+Prints requests and writes per second as the clients saw them, the errors (there must be none), and the lab's own
+counters. Figures depend on the machine; both processes share its cores.
+
+    .venv/bin/python tests/benchmarks/lab_load.py [--seconds 20] [--clients 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PASSWORD = "Lab-Passw0rd!"
+
+
+def import_collection():
+    base = ROOT / ".build" / "benchmark_collections"
+    link = base / "ansible_collections" / "hyperv" / "avma"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+    sys.path.insert(0, str(base))
+
+
+def fleet_text(hosts, vms_per_host, third_octet):
+    lines = ["defaults:", "  credentials:", '    - {user: Administrator, password: "%s"}' % PASSWORD,
+             '  os: {version: "2022", edition: ServerDatacenter}', "  windows_license: {channel: kms, status: licensed}",
+             "machines:"]
+    for number in range(1, hosts + 1):
+        lines += ["  hv%02d:" % number, "    address: 127.0.%d.%d" % (third_octet, number), "    kind: host",
+                  "    hyperv: {jobs: sync}",
+                  "    synthetic_vms: {count: %d, name_prefix: vm, guest_items: {Role: tenant}}" % vms_per_host]
+    return "\n".join(lines) + "\n"
+
+
+def hvlab(*arguments):
+    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
+                          check=True, capture_output=True, text=True, timeout=600)
+
+
+def admin(url, method, route):
+    request = urllib.request.Request(url + route, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+def run_clients(endpoints, vms_per_host, clients, seconds, phase):
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient, EmbeddedInstance, wql_string
+    from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import COMPUTER_SYSTEM, MANAGEMENT_SERVICE, vm_reference
+    from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings, WsmanClient
+
+    counts = [0] * clients
+    errors = []
+    start = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def client_loop(index):
+        name, address, port = endpoints[index % len(endpoints)]
+        cim = CimClient(WsmanClient(WinrmSettings(host=address, port=port, user="Administrator", password=PASSWORD, label=name)))
+        vm_name = "vm%04d" % (index % vms_per_host + 1)
+        try:
+            vm = cim.query(COMPUTER_SYSTEM, f"ElementName = {wql_string(vm_name)}")[0]
+            service = {key: cim.query(MANAGEMENT_SERVICE)[0][key] for key in MANAGEMENT_SERVICE.keys}
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            errors.append(f"{name}: setup: {error}")
+            start.wait()
+            return
+        start.wait()
+        iteration = 0
+        while not stop.is_set():
+            try:
+                if phase == "small":
+                    if iteration % 2:
+                        cim.query(COMPUTER_SYSTEM, f"ElementName = {wql_string(vm_name)}", properties=["Name"])
+                    else:
+                        cim._wsman.identify()  # pylint: disable=protected-access
+                else:
+                    item = EmbeddedInstance("Msvm_KvpExchangeDataItem", {"Data": "1", "Name": "bench-%d-%d" % (index, iteration), "Source": 0},
+                                            {"Data": "string", "Name": "string", "Source": "uint16"})
+                    cim.invoke(MANAGEMENT_SERVICE, "AddKvpItems", {"TargetSystem": vm_reference(vm["Name"]), "DataItems": [item]},
+                               selectors=service)
+                counts[index] += 1
+            except Exception as error:  # pylint: disable=broad-exception-caught
+                errors.append(f"{name}: {error}")
+            iteration += 1
+        cim.close()
+
+    threads = [threading.Thread(target=client_loop, args=(index,), daemon=True) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    elapsed = time.perf_counter() - began
+    return sum(counts), elapsed, errors
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=50)
+    options = parser.parse_args()
+    import_collection()
+    print("%-22s %-7s %8s %10s %8s %7s %14s %12s" % ("fleet", "phase", "clients", "requests", "seconds", "per s", "lab requests", "lab writes"))
+    for label, hosts, vms, octet in (("1 host x 5,000 VMs", 1, 5000, 61), ("50 hosts x 100 VMs", 50, 100, 62)):
+        with tempfile.TemporaryDirectory() as directory:
+            fleet = pathlib.Path(directory) / "fleet.yml"
+            fleet.write_text(fleet_text(hosts, vms, octet))
+            lab_dir = pathlib.Path(directory) / "lab"
+            hvlab("up", str(fleet), "--dir", str(lab_dir), "--http-port", "0", "--https-port", "0")
+            try:
+                url = json.loads((lab_dir / "admin.json").read_text())["url"]
+                endpoints = [(machine["name"], machine["address"], machine["ports"]["http"]) for machine in admin(url, "GET", "/machines")["machines"]]
+                for phase in ("small", "writes"):
+                    admin(url, "POST", "/stats/reset")
+                    done, elapsed, errors = run_clients(endpoints, vms, options.clients, options.seconds, phase)
+                    stats = admin(url, "GET", "/stats")
+                    print("%-22s %-7s %8d %10d %8.1f %7.0f %14d %12d" % (label, phase, options.clients, done, elapsed, done / elapsed,
+                                                                       stats["total_requests"], stats["total_writes"]))
+                    for error in errors[:5]:
+                        print("  error: " + error)
+                    if errors:
+                        print("  %d errors" % len(errors))
+            finally:
+                hvlab("down", "--dir", str(lab_dir))
+
+
+if __name__ == "__main__":
+    main()
