@@ -11,6 +11,7 @@ ensure_venv
 ensure_tools_venv
 ensure_shellcheck
 ensure_chromium
+ensure_poppler
 ensure_get_pip
 link_collection
 export PATH="$VENV/bin:$PATH" HYPERV_AVMA_TOOLS_BIN="$TOOLS_VENV/bin"

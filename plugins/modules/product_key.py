@@ -31,7 +31,7 @@ description:
     C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters) values (a physical machine, a Hyper-V host, a VM
     of another hypervisor, or a VM whose Data Exchange service has never run); no AVMA key can activate there.
   - When the answer to C(InstallProductKey) is lost (connection reset, or no answer within the read timeout), the
-    key is read back: RV(changed) then says what the guest really carries, or the task fails saying the key was not
+    key is read back, and C(changed) then says what the guest really carries, or the task fails saying the key was not
     installed, or that it may have been and how to check.
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
@@ -45,7 +45,7 @@ attributes:
     description:
       - Reads the guest and returns what would change, in RV(actions) and the diff; writes nothing. The same plan
         decides check mode and the real run.
-      - Check mode never predicts the licence status after an activation (RV(after.license_status) is null): whether
+      - Check mode never predicts the licence status after an activation (C(after.license_status) is null), since whether
         it succeeds depends on the Hyper-V host (AVMA) or the activation service. The
         P(hyperv.avma.guest_activation#role) role asks the host first.
   diff_mode:
@@ -107,7 +107,7 @@ options:
     description:
       - What may be replaced with O(state=present) when the guest already holds another key.
       - V(not_licensed) never replaces a key that is not an AVMA key while Windows is Licensed with it (for example a
-        deliberate, working MAK or retail key): nothing is written, not even KVP, and RV(kept) says what was kept. An
+        deliberate, working MAK or retail key); nothing is written then, not even KVP, and RV(kept) says what was kept. An
         AVMA key, or a key Windows is not Licensed with, is replaced.
       - V(always) replaces any other key.
     type: str
