@@ -27,9 +27,10 @@ description:
     on) is checked on the host, for example with the C(hyperv.avma.guest_activation) role; this module sees the
     guest only, and reports a failed activation with its decoded reason.
   - An AVMA key (O(key) omitted, V(avma), or an AVMA key given) is refused before anything is written on a machine
-    that is not a Hyper-V virtual machine, that is one into which no Hyper-V host has published the
-    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters) values (a physical machine, a Hyper-V host, a VM
-    of another hypervisor, or a VM whose Data Exchange service has never run); no AVMA key can activate there.
+    that is not a Hyper-V virtual machine (a physical machine, a Hyper-V host, a VM of another hypervisor), where no
+    AVMA key can activate. A Hyper-V VM is recognised by its virtual hardware (C(Win32_ComputerSystem) Manufacturer
+    V(Microsoft Corporation) and Model V(Virtual Machine)), or by the values its Hyper-V host publishes into
+    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters).
   - When the answer to C(InstallProductKey) is lost (connection reset, or no answer within the read timeout), the
     key is read back, and C(changed) then says what the guest really carries, or the task fails saying the key was not
     installed, or that it may have been and how to check.
