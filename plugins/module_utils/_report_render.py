@@ -208,16 +208,16 @@ def _requests_chart(usage):
     totals = [sum(row["requests"] for row in usage["rows"] if row["month"] == month) for month in months]
     width, height, bottom = 640, 160, 30
     slot = (width - 40) / max(len(months), 1)
-    bar = min(slot * 0.7, 60)
+    bar_width = min(slot * 0.7, 60)
     top = max(totals + [1])
     parts = ['<line x1="30" y1="%d" x2="%d" y2="%d" stroke="#999"/>' % (height - bottom, width, height - bottom)]
     for index, (month, total) in enumerate(zip(months, totals)):
         bar_height = (height - bottom - 20) * total / top
         x = 40 + index * slot
         parts.append('<rect class="bar" data-month="%s" data-count="%d" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#3060a0">'
-                     '<title>%s: %d AVMA requests</title></rect>' % (month, total, x, height - bottom - bar_height, bar, bar_height, month, total))
+                     '<title>%s: %d AVMA requests</title></rect>' % (_escape(month), total, x, height - bottom - bar_height, bar_width, bar_height, _escape(month), total))
         parts.append('<text x="%.1f" y="%.1f">%d</text>' % (x, height - bottom - bar_height - 4, total))
-        parts.append('<text x="%.1f" y="%d">%s</text>' % (x, height - 10, month))
+        parts.append('<text x="%.1f" y="%d">%s</text>' % (x, height - 10, _escape(month)))
     return ('<figure><figcaption>AVMA requests per month (Event 12310, all hosts)</figcaption>'
             '<svg id="chart-requests" role="img" aria-label="AVMA requests per month" viewBox="0 0 %d %d" width="%d" height="%d">%s</svg></figure>'
             % (width, height, width, height, "".join(parts)))
