@@ -37,10 +37,11 @@ import json, sys
 report = json.load(open(sys.argv[1]))
 summary = report["summary"]
 print()
-print("AVMA compliance report: %d hosts (%d not ready), %d VMs, %d compliant, %d not compliant, %d problems"
-      % (summary["hosts"], summary["hosts_not_ready"], summary["vms"], summary["compliant_vms"], summary["non_compliant_vms"], summary["problems"]))
+print("AVMA compliance report: %d hosts (%d not read, %d not ready), %d VMs, %d compliant, %d not compliant, %d unknown, %d problems"
+      % (summary["hosts"], summary["hosts_failed"], summary["hosts_not_ready"], summary["vms"], summary["compliant_vms"],
+         summary["non_compliant_vms"], summary["unknown_vms"], summary["problems"]))
 for problem in report["problems"]:
     print("  - %s: %s" % ("/".join(part for part in (problem["host"], problem["vm"]) if part), problem["message"]))
 PY
-log "report: $REPORT_DIR/avma-report.html (also .json and .csv)"
+log "report: $REPORT_DIR/avma-report.html (also .json, .csv and the monthly usage avma-usage.csv)"
 log "stopping the lab; to run your own playbooks against it, start it as the README's section \"The lab\" shows"

@@ -154,4 +154,7 @@ apt_install() {
 
 ensure_chromium() { apt_install chromium chromium; }
 
+# pdfinfo, pdftotext and pdftoppm check the report's print-to-PDF.
+ensure_poppler() { apt_install poppler-utils pdftoppm; }
+
 ensure_shellcheck() { apt_install shellcheck shellcheck; }

@@ -14,6 +14,7 @@ ensure_auth_extras
 ensure_tools_venv
 ensure_shellcheck
 ensure_chromium
+ensure_poppler
 ensure_get_pip
 link_collection
 export HYPERV_AVMA_TOOLS_BIN="$TOOLS_VENV/bin"

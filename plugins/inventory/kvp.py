@@ -13,7 +13,7 @@ description:
   - Reads the Data Exchange (Key-Value Pair Exchange) items of every VM of the listed Hyper-V hosts, from the hosts
     alone (no access to the guests), and makes one inventory host of each VM.
   - Each Hyper-V host costs three WS-Management enumerations (plus paging), whatever the number of its VMs.
-  - The host variables of a guest are C(hyperv_host), C(hyperv_vm), C(kvp), C(avma) and C(kvp_issues); see the
+  - The host variables of a guest are C(hyperv_host), C(hyperv_vm), C(kvp), C(avma_published) and C(kvp_issues); see the
     notes. With O(compose), O(groups) and O(keyed_groups) they make further variables and groups, for example a
     group per OS edition and per activation state.
   - B(KVP data is written by the guest and is not secured), so a compromised guest can publish anything. Every value
@@ -56,7 +56,7 @@ options:
   hostname_template:
     description:
       - "A Jinja2 template giving a guest's inventory name from its host variables (C(hyperv_host), C(hyperv_vm),
-        C(kvp), C(avma)), for example C({{ hyperv_vm.name }}.{{ hyperv_host }})."
+        C(kvp), C(avma_published)), for example C({{ hyperv_vm.name }}.{{ hyperv_host }})."
       - Required when O(hostname_source=template). The values it reads stay untrusted; templates inside them are
         not expanded.
       - A template that fails is an error with O(strict=true); otherwise the guest is named as when the template
@@ -340,7 +340,7 @@ notes:
     C(guest_items) (what programs in the guest publish), C(host_items) (what the host pushed to the guest) and
     C(host_only_items). A VM that does not run, or whose Data Exchange is off, publishes nothing: its facts are
     null."
-  - "C(avma): the activation status the collection publishes from the guest (C(hyperv.avma.product_key) with
+  - "C(avma_published): the activation status the collection publishes from the guest (C(hyperv.avma.product_key) with
     C(publish_kvp), the C(hyperv.avma.guest_activation) role), read from the guest items named C(HyperVAvma.*):
     C(published), C(activated) (Licensed on the AVMA channel), C(release), C(edition), C(partial_product_key),
     C(channel), C(license_status) (V(Licensed), V(Notification), V(NoKey), ...), C(license_status_reason),
@@ -369,13 +369,13 @@ keyed_groups:
   - key: kvp.os_edition_id
     prefix: edition
     default_value: unknown
-  - key: avma.license_status
+  - key: avma_published.license_status
     prefix: activation
     default_value: unpublished
   - key: hyperv_host
     prefix: hyperv_host
 groups:
-  avma_activated: avma.activated
+  avma_activated: avma_published.activated
   data_exchange_off: hyperv_vm.data_exchange.enabled == false
 compose:
   # The guests' names come from their KVP FQDN, which the DNS resolves: connect over WinRM to that name.

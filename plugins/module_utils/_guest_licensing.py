@@ -55,6 +55,14 @@ OPERATING_SYSTEM = CimClass(CIMV2, "Win32_OperatingSystem", (
     CimProperty("CSName", "string"),
 ), keys=("Name",))
 
+COMPUTER_SYSTEM = CimClass(CIMV2, "Win32_ComputerSystem", (
+    CimProperty("Name", "string"),
+    CimProperty("Manufacturer", "string"),
+    CimProperty("Model", "string"),
+), keys=("Name",))
+# What Hyper-V's virtual hardware reports in Win32_ComputerSystem.
+HYPERV_VM_HARDWARE = ("microsoft corporation", "virtual machine")
+
 SOFTWARE_LICENSING_PRODUCT = CimClass(CIMV2, "SoftwareLicensingProduct", (
     CimProperty("ID", "string"),
     CimProperty("ApplicationID", "string"),
@@ -81,6 +89,14 @@ def read_operating_system(cim):
     """The Win32_OperatingSystem row (one request); an empty dict when there is none."""
     operating_systems = cim.query(OPERATING_SYSTEM)
     return operating_systems[0] if operating_systems else {}
+
+
+def read_hardware(cim):
+    """(whether Win32_ComputerSystem describes a Hyper-V VM, "<Manufacturer> <Model>") in one request."""
+    rows = cim.query(COMPUTER_SYSTEM)
+    row = rows[0] if rows else {}
+    manufacturer, model = (str(row.get("Manufacturer") or "").strip(), str(row.get("Model") or "").strip())
+    return (manufacturer.lower(), model.lower()) == HYPERV_VM_HARDWARE, ("%s %s" % (manufacturer or "?", model or "?"))[:128]
 
 
 def read_keyed_products(cim):
@@ -418,8 +434,10 @@ def _product_key(cim, params, check_mode, diff):
     kept = None
     if params["state"] == "present":
         key, key_is_avma = _target_key(explicit, os_part)
+        # A Hyper-V VM by its virtual hardware, or by what its host publishes into it (read only for an AVMA key).
+        is_vm, hardware = read_hardware(cim) if key_is_avma else (True, None)
         plan = plan_key_install(target_key=key, target_is_avma=key_is_avma, installed=key_summary(before), activate=params["activate"],
-                                replace=params["replace_key"], is_hyperv_vm=any(hyperv_host.values()))
+                                replace=params["replace_key"], is_hyperv_vm=is_vm or any(hyperv_host.values()), hardware=hardware)
         if plan["refusal"]:
             raise AvmaValueError(plan["refusal"])
         install, activate, kept = plan["install"], plan["activate"], plan["kept"]

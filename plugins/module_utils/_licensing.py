@@ -205,7 +205,7 @@ REPLACE_ALWAYS = "always"
 REPLACE_POLICIES = (REPLACE_NOT_LICENSED, REPLACE_ALWAYS)
 
 
-def plan_key_install(*, target_key, target_is_avma, installed, activate, replace, is_hyperv_vm):
+def plan_key_install(*, target_key, target_is_avma, installed, activate, replace, is_hyperv_vm, hardware=None):
     """The plan of product_key with state=present, as a dict:
 
     - ``refusal``: why nothing may be done (an AVMA key on a machine that is not a Hyper-V VM), else None;
@@ -215,15 +215,16 @@ def plan_key_install(*, target_key, target_is_avma, installed, activate, replace
 
     ``installed`` is the Windows product's key summary (``partial_product_key``, ``is_avma``, ``channel``,
     ``license_status`` name) or None; ``replace`` one of REPLACE_POLICIES: V(not_licensed) never replaces a Licensed
-    non-AVMA key, V(always) replaces any other key. ``is_hyperv_vm`` False refuses an AVMA key.
+    non-AVMA key, V(always) replaces any other key. ``is_hyperv_vm`` False refuses an AVMA key; ``hardware`` (the
+    machine's manufacturer and model) is named in the refusal.
     """
     if replace not in REPLACE_POLICIES:
         raise ValueError("replace must be one of %s, not %r" % (", ".join(REPLACE_POLICIES), replace))
     plan = dict(refusal=None, install=False, activate=False, kept=None)
     if target_is_avma and not is_hyperv_vm:
-        plan["refusal"] = ("this machine is not a Hyper-V virtual machine (the Hyper-V host has published no Guest\\Parameters "
-                           "KVP values to it: it is a physical machine, a VM of another hypervisor, or its Data Exchange "
-                           "integration service is off), so an AVMA key cannot activate it; nothing was changed")
+        plan["refusal"] = ("this machine is not a Hyper-V virtual machine (Win32_ComputerSystem reports %s, and no Hyper-V host has "
+                           "published Guest\\Parameters KVP values to it), so an AVMA key cannot activate it; nothing was changed"
+                           % (hardware or "no Hyper-V virtual hardware"))
         return plan
     partial = ((installed or {}).get("partial_product_key") or "").strip().upper()
     licensed = (installed or {}).get("license_status") == license_status_name(LICENSED)

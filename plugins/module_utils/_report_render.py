@@ -65,7 +65,7 @@ header dt { font-weight: 600; } header dd { margin: 0; overflow-wrap: anywhere; 
 figure { margin: 1rem 0; } figcaption { font-size: .9rem; font-weight: 600; } svg { max-width: 100%; height: auto; }
 svg text { font-family: system-ui, sans-serif; font-size: 11px; fill: #1b1b1b; }
 table { border-collapse: collapse; margin-top: .5rem; width: 100%; font-size: .85rem; table-layout: auto; }
-th, td { border: 1px solid #ddd; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: break-word; }
+th, td { border: 1px solid #ddd; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f3f3f3; cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \\25B2"; } th[aria-sort=descending]::after { content: " \\25BC"; }
 tr.noncompliant td { background: #fff1f1; } tr.unknown td { background: #f6f6f6; }
@@ -73,6 +73,7 @@ tr.noncompliant td { background: #fff1f1; } tr.unknown td { background: #f6f6f6;
 input.filter { padding: .3rem .5rem; width: 20rem; max-width: 100%; margin-top: 1rem; }
 .legend span { display: inline-block; margin-right: 1rem; font-size: .85rem; }
 .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: middle; }
+@media (max-width: 1000px) { th, td { overflow-wrap: anywhere; } table { font-size: .75rem; } }
 @page { size: A4 portrait; margin: 12mm; }
 @page landscape { size: A4 landscape; margin: 12mm; }
 section.wide { page: landscape; }
@@ -81,6 +82,7 @@ section.wide { page: landscape; }
   input.filter { display: none; }
   th { cursor: auto; } th::after { content: none !important; }
   table { font-size: 7.5pt; page-break-inside: auto; }
+  th, td { overflow-wrap: anywhere; }
   thead { display: table-header-group; } tr { page-break-inside: avoid; }
   h2 { page-break-after: avoid; }
   tr.noncompliant td, tr.unknown td, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -135,6 +137,16 @@ def _evidence_text(vm):
     return "; ".join(parts)
 
 
+def _explanation(vm):
+    """The cause of a VM that is not compliant (then its evidence), the evidence of a compliant one, or what would
+    settle an unknown one."""
+    causes = "; ".join(problem["message"] for problem in vm.get("problems", []))
+    evidence = _evidence_text(vm)
+    if vm["compliance"] == "unknown":
+        return vm.get("settle")
+    return "; ".join(part for part in (causes, "evidence: " + evidence if causes and evidence else evidence) if part)
+
+
 def _vm_rows(host):
     rows = []
     for vm in host["vms"]:
@@ -148,7 +160,7 @@ def _vm_rows(host):
             _cell(requests.get("count")), _time_cell(requests.get("last")),
             _cell(guest.get("license_status_name")), _cell(guest.get("partial_product_key")),
             _cell(_STATE_LABELS[state], {"compliant": "ok", "not_compliant": "problem"}.get(state, "unknown")),
-            _cell(_evidence_text(vm) or "; ".join(problem["message"] for problem in vm.get("problems", [])) or vm.get("settle")),
+            _cell(_explanation(vm)),
         ))))
     return rows
 
@@ -196,16 +208,16 @@ def _requests_chart(usage):
     totals = [sum(row["requests"] for row in usage["rows"] if row["month"] == month) for month in months]
     width, height, bottom = 640, 160, 30
     slot = (width - 40) / max(len(months), 1)
-    bar = min(slot * 0.7, 60)
+    bar_width = min(slot * 0.7, 60)
     top = max(totals + [1])
     parts = ['<line x1="30" y1="%d" x2="%d" y2="%d" stroke="#999"/>' % (height - bottom, width, height - bottom)]
     for index, (month, total) in enumerate(zip(months, totals)):
         bar_height = (height - bottom - 20) * total / top
         x = 40 + index * slot
         parts.append('<rect class="bar" data-month="%s" data-count="%d" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#3060a0">'
-                     '<title>%s: %d AVMA requests</title></rect>' % (month, total, x, height - bottom - bar_height, bar, bar_height, month, total))
+                     '<title>%s: %d AVMA requests</title></rect>' % (_escape(month), total, x, height - bottom - bar_height, bar_width, bar_height, _escape(month), total))
         parts.append('<text x="%.1f" y="%.1f">%d</text>' % (x, height - bottom - bar_height - 4, total))
-        parts.append('<text x="%.1f" y="%d">%s</text>' % (x, height - 10, month))
+        parts.append('<text x="%.1f" y="%d">%s</text>' % (x, height - 10, _escape(month)))
     return ('<figure><figcaption>AVMA requests per month (Event 12310, all hosts)</figcaption>'
             '<svg id="chart-requests" role="img" aria-label="AVMA requests per month" viewBox="0 0 %d %d" width="%d" height="%d">%s</svg></figure>'
             % (width, height, width, height, "".join(parts)))

@@ -27,11 +27,12 @@ description:
     on) is checked on the host, for example with the C(hyperv.avma.guest_activation) role; this module sees the
     guest only, and reports a failed activation with its decoded reason.
   - An AVMA key (O(key) omitted, V(avma), or an AVMA key given) is refused before anything is written on a machine
-    that is not a Hyper-V virtual machine, that is one into which no Hyper-V host has published the
-    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters) values (a physical machine, a Hyper-V host, a VM
-    of another hypervisor, or a VM whose Data Exchange service has never run); no AVMA key can activate there.
+    that is not a Hyper-V virtual machine (a physical machine, a Hyper-V host, a VM of another hypervisor), where no
+    AVMA key can activate. A Hyper-V VM is recognised by its virtual hardware (C(Win32_ComputerSystem) Manufacturer
+    V(Microsoft Corporation) and Model V(Virtual Machine)), or by the values its Hyper-V host publishes into
+    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters).
   - When the answer to C(InstallProductKey) is lost (connection reset, or no answer within the read timeout), the
-    key is read back: RV(changed) then says what the guest really carries, or the task fails saying the key was not
+    key is read back, and C(changed) then says what the guest really carries, or the task fails saying the key was not
     installed, or that it may have been and how to check.
   - Runs on the controller; see the O(winrm_host) option for how the machine and credentials are chosen.
 author:
@@ -45,7 +46,7 @@ attributes:
     description:
       - Reads the guest and returns what would change, in RV(actions) and the diff; writes nothing. The same plan
         decides check mode and the real run.
-      - Check mode never predicts the licence status after an activation (RV(after.license_status) is null): whether
+      - Check mode never predicts the licence status after an activation (C(after.license_status) is null), since whether
         it succeeds depends on the Hyper-V host (AVMA) or the activation service. The
         P(hyperv.avma.guest_activation#role) role asks the host first.
   diff_mode:
@@ -107,7 +108,7 @@ options:
     description:
       - What may be replaced with O(state=present) when the guest already holds another key.
       - V(not_licensed) never replaces a key that is not an AVMA key while Windows is Licensed with it (for example a
-        deliberate, working MAK or retail key): nothing is written, not even KVP, and RV(kept) says what was kept. An
+        deliberate, working MAK or retail key); nothing is written then, not even KVP, and RV(kept) says what was kept. An
         AVMA key, or a key Windows is not Licensed with, is replaced.
       - V(always) replaces any other key.
     type: str

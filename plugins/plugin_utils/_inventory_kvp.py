@@ -140,7 +140,7 @@ def avma_status(guest_items):
 def guest_hostvars(hyperv_host, vm):
     """The host variables of one guest from its entry in ``_hyperv.read_host_kvp``'s ``vms``: ``hyperv_host``,
     ``hyperv_vm`` (name, id, state, state_code, data_exchange), ``kvp`` (the decoded intrinsic facts plus the item
-    maps), ``avma`` (see avma_status) and ``kvp_issues``. Everything but ``hyperv_host`` comes from the host's answer,
+    maps), ``avma_published`` (see avma_status) and ``kvp_issues``. Everything but ``hyperv_host`` comes from the host's answer,
     most of it written by the guest: the caller passes the result through ``untrusted``."""
     kvp = dict(vm["intrinsic_facts"])
     kvp.update(intrinsic_items=vm["intrinsic_items"], guest_items=vm["guest_items"], host_items=vm["host_items"],
@@ -149,7 +149,7 @@ def guest_hostvars(hyperv_host, vm):
         hyperv_host=hyperv_host,
         hyperv_vm=dict(name=vm["name"], id=vm["id"], state=vm["state"], state_code=vm["state_code"], data_exchange=vm["data_exchange"]),
         kvp=kvp,
-        avma=avma_status(vm["guest_items"]),
+        avma_published=avma_status(vm["guest_items"]),
         kvp_issues=list(vm["issues"]),
     )
 

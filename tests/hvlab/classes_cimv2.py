@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Classes of root/cimv2 the lab serves, with the property names and types of the Windows classes.
 
-None of them is a WMI singleton: each has key properties (Win32_OperatingSystem.Name,
+None of them is a WMI singleton: each has key properties (Win32_OperatingSystem.Name, Win32_ComputerSystem.Name,
 SoftwareLicensingService.Version, SoftwareLicensingProduct.ID), so Windows wants the keys in a Get or an instance
 Invoke even though a machine has one operating system and one licensing service.
 """
@@ -72,4 +72,13 @@ SOFTWARE_LICENSING_PRODUCT = cim_class(
     VLActivationInterval:uint32 VLActivationType:uint32 VLActivationTypeEnabled:uint32 VLRenewalInterval:uint32
     """)
 
-CLASSES = (WIN32_OPERATING_SYSTEM, SOFTWARE_LICENSING_SERVICE, SOFTWARE_LICENSING_PRODUCT)
+# What the machine is: on a Hyper-V VM, Manufacturer "Microsoft Corporation" and Model "Virtual Machine" (the values
+# Hyper-V's virtual firmware reports, as tools that detect Hyper-V guests read them).
+WIN32_COMPUTER_SYSTEM = cim_class(
+    "root/cimv2", "Win32_ComputerSystem", keys=("Name",), properties="""
+    Caption:string CreationClassName:string DNSHostName:string Domain:string HypervisorPresent:boolean
+    Manufacturer:string Model:string Name:string NumberOfLogicalProcessors:uint32 NumberOfProcessors:uint32
+    PartOfDomain:boolean Status:string SystemFamily:string SystemType:string TotalPhysicalMemory:uint64
+    """)
+
+CLASSES = (WIN32_OPERATING_SYSTEM, WIN32_COMPUTER_SYSTEM, SOFTWARE_LICENSING_SERVICE, SOFTWARE_LICENSING_PRODUCT)

@@ -4,7 +4,7 @@
 
 from . import eventlog, hyperv, seed_licensing, seed_os
 from . import registry as guest_registry
-from .classes_cimv2 import SOFTWARE_LICENSING_PRODUCT, SOFTWARE_LICENSING_SERVICE, WIN32_OPERATING_SYSTEM
+from .classes_cimv2 import SOFTWARE_LICENSING_PRODUCT, SOFTWARE_LICENSING_SERVICE, WIN32_COMPUTER_SYSTEM, WIN32_OPERATING_SYSTEM
 from .store import CimStore
 
 
@@ -12,6 +12,7 @@ def initial_store(spec, registry):
     """A new ``CimStore`` holding the instances the fleet file describes for ``MachineSpec`` ``spec``."""
     store = CimStore(registry)
     store.add(WIN32_OPERATING_SYSTEM, seed_os.operating_system(spec))
+    store.add(WIN32_COMPUTER_SYSTEM, seed_os.computer_system(spec))
     store.add(SOFTWARE_LICENSING_SERVICE, seed_licensing.licensing_service(spec))
     for row in seed_licensing.licensing_products(spec):
         store.add(SOFTWARE_LICENSING_PRODUCT, row)

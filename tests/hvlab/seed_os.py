@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Win32_OperatingSystem instance of a machine, from its fleet spec.
+"""The Win32_OperatingSystem and Win32_ComputerSystem instances of a machine, from its fleet spec.
 
 Values not in the fleet file are fixed (no clock, no randomness): a lab state must be the same on every run. Their
 shape follows the txwinrm capture of Win32_OperatingSystem (tests/unit/hvlab/fixtures/).
@@ -8,7 +8,7 @@ shape follows the txwinrm capture of Win32_OperatingSystem (tests/unit/hvlab/fix
 
 import hashlib
 
-from .classes_cimv2 import WIN32_OPERATING_SYSTEM
+from .classes_cimv2 import WIN32_COMPUTER_SYSTEM, WIN32_OPERATING_SYSTEM
 
 # OSProductSuite / SuiteMask bits: 0x10 terminal services, 0x100 single-user TS, 0x80 Datacenter (Windows SDK).
 SUITE_DATACENTER = 0x190
@@ -85,4 +85,27 @@ def operating_system(spec):
         TotalVisibleMemorySize=4194304,
         Version=os_spec.version_string,
         WindowsDirectory="C:\\Windows",
+    )
+
+
+def computer_system(spec):
+    """The Win32_ComputerSystem instance: a guest is a Hyper-V VM (Microsoft's virtual hardware), a host runs on
+    made-up physical hardware with a hypervisor."""
+    guest = spec.kind == "guest"
+    return WIN32_COMPUTER_SYSTEM.new_instance(
+        Caption=spec.os.computer_name,
+        CreationClassName="Win32_ComputerSystem",
+        DNSHostName=spec.os.computer_name.lower(),
+        Domain="hvlab.test",
+        HypervisorPresent=True,
+        Manufacturer="Microsoft Corporation" if guest else "Contoso Hardware",
+        Model="Virtual Machine" if guest else "Rack Server R740",
+        Name=spec.os.computer_name,
+        NumberOfLogicalProcessors=4 if guest else 64,
+        NumberOfProcessors=1 if guest else 2,
+        PartOfDomain=True,
+        Status="OK",
+        SystemFamily="Virtual Machine" if guest else "Rack Server",
+        SystemType="x64-based PC",
+        TotalPhysicalMemory=8589398016 if guest else 549755813888,
     )

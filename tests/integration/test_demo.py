@@ -7,6 +7,7 @@ check mode predicts, guest by guest, what the real run then does."""
 
 from __future__ import annotations
 
+import collections
 import html.parser
 import json
 import pathlib
@@ -19,6 +20,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FLEET = "../../hvlab/fleets/demo.yml"
 
+ISO_WITH_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\+|-)\d{2}:\d{2}$")
 ACTIVATED = {"g25dc", "g25std", "g25az", "g22dc", "g22stdx", "g22az", "g19dc", "g19std", "g19ess", "g16dc", "g16std", "g16ess",
              "g12dc", "g12std", "g12ess", "g22core", "w22dc", "w22std", "w19dc", "w19std", "w16std", "w12dc", "o19dc", "o16std"}
 PLANTED = {
@@ -140,17 +142,103 @@ class _Page(html.parser.HTMLParser):
             self._card = None
 
 
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1")
+# A4 portrait at 96 CSS pixels per inch: 210 mm x 297 mm.
+A4_WIDTH, A4_HEIGHT = 794, 1123
+# Test-only: measured in the browser, the result left on <body> for --dump-dom (the page's CSP allows inline script).
+MEASURE = """<script>
+(function () {
+  var width = document.documentElement.clientWidth, outside = [];
+  document.querySelectorAll('td, th').forEach(function (cell) {
+    var box = cell.getBoundingClientRect();
+    if (box.right > width + 0.5 || box.left < -0.5) { outside.push(cell.textContent.slice(0, 40)); }
+  });
+  document.body.setAttribute('data-test-width', width);
+  document.body.setAttribute('data-test-scroll-width', document.documentElement.scrollWidth);
+  document.body.setAttribute('data-test-outside', JSON.stringify(outside));
+})();
+</script></body>"""
+
+
+def chromium(tmp_path, *arguments):
+    binary = shutil.which("chromium")
+    assert binary, "Chromium is needed (tools/test.sh installs Debian's chromium package)"
+    return subprocess.run([binary, *CHROMIUM_FLAGS, "--user-data-dir=%s" % (tmp_path / "profile"), *arguments],
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+class _Body(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.body = {}
+        self.times = []
+        self.bars = []
+        self._in_time = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "body":
+            self.body = attrs
+        elif tag == "rect" and "data-state" in attrs:
+            self.bars.append((attrs["data-host"], attrs["data-state"], int(attrs["data-count"])))
+        self._in_time = tag == "time"
+
+    def handle_data(self, data):
+        if self._in_time:
+            self.times.append(data)
+            self._in_time = False
+
+
 def test_html_report_renders_in_chromium(site_run, tmp_path):
     report_dir = site_run[1]
-    chromium = shutil.which("chromium")
-    assert chromium, "Chromium is needed (tools/test.sh installs Debian's chromium package)"
-    rendered = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--user-data-dir=%s" % (tmp_path / "profile"), "--dump-dom",
-         (report_dir / "avma-report.html").as_uri()],
-        capture_output=True, text=True, timeout=120, check=True)
+    rendered = chromium(tmp_path, "--dump-dom", (report_dir / "avma-report.html").as_uri())
     page = _Page()
     page.feed(rendered.stdout)
     assert page.cards["non-compliant-vms"] == "5"
     assert page.noncompliant_rows == 5
     assert "gdxoff" in rendered.stdout and "hv2022na is not activated" in rendered.stdout
+
+
+def test_report_at_a4_width_clips_nothing_and_shows_its_counts(site_run, tmp_path):
+    report_dir = site_run[1]
+    report = json.loads((report_dir / "avma-report.json").read_text())
+    measured = tmp_path / "measured.html"
+    measured.write_text((report_dir / "avma-report.html").read_text().replace("</body>", MEASURE, 1))
+    rendered = chromium(tmp_path, "--window-size=%d,%d" % (A4_WIDTH, A4_HEIGHT), "--dump-dom", measured.as_uri())
+    body = _Body()
+    body.feed(rendered.stdout)
+    assert int(body.body["data-test-width"]) <= A4_WIDTH
+    assert json.loads(body.body["data-test-outside"]) == []
+    assert int(body.body["data-test-scroll-width"]) <= int(body.body["data-test-width"])
+    expected = {(host["name"], state, count) for host in report["hosts"]
+                for state, count in collections.Counter(vm["compliance"] for vm in host["vms"]).items()}
+    assert set(body.bars) == expected
+    assert sum(count for _host, state, count in body.bars if state == "compliant") == report["summary"]["compliant_vms"]
+    assert body.times and all(ISO_WITH_ZONE.match(text) for text in body.times), body.times
+
+    screenshot = tmp_path / "report-a4.png"
+    chromium(tmp_path, "--window-size=%d,%d" % (A4_WIDTH, A4_HEIGHT), "--screenshot=%s" % screenshot, (report_dir / "avma-report.html").as_uri())
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_prints_to_a4_pdf_with_every_vm_and_column(site_run, tmp_path):
+    report_dir = site_run[1]
+    report = json.loads((report_dir / "avma-report.json").read_text())
+    pdf = tmp_path / "report.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", "--print-to-pdf=%s" % pdf, (report_dir / "avma-report.html").as_uri())
+    for tool in ("pdfinfo", "pdftotext", "pdftoppm"):
+        assert shutil.which(tool), "%s is needed (poppler-utils; tools/test.sh installs it)" % tool
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    sizes = set(re.findall(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info))
+    assert {(round(float(width)), round(float(height))) for width, height in sizes} <= {(595, 842), (842, 595)}, info
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    for host in report["hosts"]:
+        for vm in host["vms"]:
+            assert vm["name"] in flat
+    # The last column of the widest tables is on the page, not cut off.
+    assert "settle it" in flat and "What to do" in flat
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    pages = list(tmp_path.glob("page*.png"))
+    assert pages and pages[0].read_bytes()[:4] == b"\x89PNG"

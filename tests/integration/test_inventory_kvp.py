@@ -158,11 +158,11 @@ def test_hostvars_come_from_the_hosts_kvp_data(ansible, lab_inventory):
     assert web["hyperv_vm"]["data_exchange"] == dict(enabled=True, status="OK", status_code=2, operational_status=[2])
     assert (web["kvp"]["fqdn"], web["kvp"]["os_release"], web["kvp"]["os_edition_id"]) == ("web50.tenant.example", "2022", "ServerDatacenter")
     assert web["kvp"]["guest_items"] == MACHINES["web50"]["vm"]["guest_items"]
-    assert web["avma"] == dict(published=True, activated=True, release="2022", edition="ServerDatacenter", partial_product_key="DV9BG",
+    assert web["avma_published"] == dict(published=True, activated=True, release="2022", edition="ServerDatacenter", partial_product_key="DV9BG",
                                channel="AVMA", license_status="Licensed", license_status_reason="0x00000000", host_machine_name="HV50A",
                                last_activation_time="2026-11-20T06:00:04+00:00")
     assert web["os_release"] == "2022"
-    assert hostvars["std50.tenant.example"]["avma"]["license_status_reason"] == "0xC004FD04"
+    assert hostvars["std50.tenant.example"]["avma_published"]["license_status_reason"] == "0xC004FD04"
     assert hostvars["dxoff50"]["hyperv_vm"]["data_exchange"]["enabled"] is False and hostvars["dxoff50"]["kvp"]["fqdn"] is None
     assert hostvars["stopped50"]["hyperv_vm"]["state"] == "off"
     assert not any("ansible_host" in variables for variables in hostvars.values())
@@ -173,7 +173,7 @@ def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp
     listing = listed(ansible("ansible-inventory", "-i", lab_inventory, "--list"))
     hostile = listing["_meta"]["hostvars"]["hostile50"]
     # ansible-inventory marks the untrusted strings as such, and keeps them literal.
-    assert hostile["avma"]["license_status"] == {"__ansible_unsafe": HOSTILE}
+    assert hostile["avma_published"]["license_status"] == {"__ansible_unsafe": HOSTILE}
     assert plain(hostile["kvp"]["guest_items"])["{{ lookup('pipe', 'id') }}"] == "a template as the item name"
     assert plain(hostile["kvp"]["fqdn"]) == "{{ lookup('pipe', 'id') }}.tenant.example"
     assert {issue["code"] for issue in plain(hostile["kvp_issues"])} == {"template_syntax", "invalid_fqdn"}
@@ -181,13 +181,13 @@ def test_hostile_values_stay_literal_in_the_inventory_and_in_a_play(ansible, tmp
     playbook = tmp_path / "show.yml"
     playbook.write_text(yaml.safe_dump([dict(
         name="Show what a hostile guest published", hosts="hostile50", gather_facts=False,
-        tasks=[dict(name="Show the activation state", **{"ansible.builtin.debug": dict(msg="state={{ avma.license_status }}")}),
-               dict(name="Show the host machine name", **{"ansible.builtin.debug": dict(var="avma.host_machine_name")}),
+        tasks=[dict(name="Show the activation state", **{"ansible.builtin.debug": dict(msg="state={{ avma_published.license_status }}")}),
+               dict(name="Show the host machine name", **{"ansible.builtin.debug": dict(var="avma_published.host_machine_name")}),
                dict(name="Show the group names", **{"ansible.builtin.debug": dict(msg="{{ group_names | join(',') }}")})])]))
     run = ansible("ansible-playbook", "-i", lab_inventory, str(playbook))
     assert run.returncode == 0, run.stdout + run.stderr
     assert '"msg": "state=%s"' % HOSTILE in run.stdout
-    assert "\"avma.host_machine_name\": \"{{ lookup('pipe', 'touch /tmp/hyperv_avma_inventory_templated') }}\"" in run.stdout
+    assert "\"avma_published.host_machine_name\": \"{{ lookup('pipe', 'touch /tmp/hyperv_avma_inventory_templated') }}\"" in run.stdout
     assert "activation____lookup__pipe___id_____" in run.stdout
     assert "uid=" not in run.stdout + run.stderr
     assert not TEMPLATED_MARKER.exists()
@@ -247,7 +247,7 @@ def test_a_cached_inventory_sends_no_request_until_flushed(lab, ansible, tmp_pat
     second = listed(ansible("ansible-inventory", "-i", str(inventory), "--list"))
     assert lab.stats()["total_requests"] == 0
     assert second == first
-    assert second["_meta"]["hostvars"]["hostile50"]["avma"]["license_status"] == {"__ansible_unsafe": HOSTILE}
+    assert second["_meta"]["hostvars"]["hostile50"]["avma_published"]["license_status"] == {"__ansible_unsafe": HOSTILE}
     # ansible-inventory takes --flush-cache from ansible-core 2.19 on; ansible-playbook in every supported release.
     playbook = tmp_path / "hosts.yml"
     playbook.write_text(yaml.safe_dump([dict(name="List the guests", hosts="all", gather_facts=False, tasks=[])]))

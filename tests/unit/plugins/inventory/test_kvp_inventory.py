@@ -234,13 +234,13 @@ def test_guests_are_named_by_fqdn_with_their_kvp_hostvars(run):
     assert (web["kvp"]["fqdn"], web["kvp"]["os_release"], web["kvp"]["os_edition_id"]) == ("WEB01.corp.example", "2022", "ServerDatacenter")
     assert web["kvp"]["ipv4_addresses"] == ["10.0.0.11"]
     assert web["kvp"]["guest_items"] == dict(PUBLISHED, Role="web") and web["kvp"]["host_items"] == {"Owner": "ops"}
-    assert web["avma"] == dict(published=True, activated=True, release="2022", edition="ServerDatacenter", partial_product_key=None,
+    assert web["avma_published"] == dict(published=True, activated=True, release="2022", edition="ServerDatacenter", partial_product_key=None,
                                channel="AVMA", license_status="Licensed", license_status_reason="0x00000000", host_machine_name=None,
                                last_activation_time=None)
     assert web["kvp_issues"] == []
     assert "ansible_host" not in web
     stopped = result.hostvars["Old_Batch__2016_"]
-    assert stopped["hyperv_vm"]["state"] == "off" and stopped["kvp"]["fqdn"] is None and stopped["avma"]["published"] is False
+    assert stopped["hyperv_vm"]["state"] == "off" and stopped["kvp"]["fqdn"] is None and stopped["avma_published"]["published"] is False
     assert result.warnings == ["hyperv.avma.kvp: VM bad01 on hv02 is named bad01 in the inventory: the FullyQualifiedDomainName it publishes "
                                "({{ lookup('pipe', 'id') }}.corp) is not a DNS name",
                                "hyperv.avma.kvp: 1 guests published KVP data with problems (see their kvp_issues; the values are kept as "
@@ -252,7 +252,7 @@ def test_hostname_source_vm_name(run):
 
 
 def test_hostname_template_reads_untrusted_values_without_expanding_them(run):
-    result = run(hostname_source="template", hostname_template="{{ avma.license_status | default('none', true) | lower }}-{{ hyperv_vm.name }}")
+    result = run(hostname_source="template", hostname_template="{{ avma_published.license_status | default('none', true) | lower }}-{{ hyperv_vm.name }}")
     assert sorted(result.hostvars) == ["___lookup__pipe____id_____-bad01", "licensed-core01", "licensed-web01", "none-Old_Batch__2016_",
                                        "notification-app01"]
 
@@ -302,9 +302,9 @@ def test_use_kvp_address_sets_ansible_host(run):
 
 def test_compose_groups_and_keyed_groups(run):
     result = run(compose=dict(os_release="kvp.os_release", edition_lower="kvp.os_edition_id | default('none', true) | lower"),
-                 groups=dict(avma_activated="avma.activated", stopped="hyperv_vm.state == 'off'"),
+                 groups=dict(avma_activated="avma_published.activated", stopped="hyperv_vm.state == 'off'"),
                  keyed_groups=[dict(key="kvp.os_edition_id", prefix="edition", default_value="unknown"),
-                               dict(key="avma.license_status", prefix="activation", default_value="unpublished"),
+                               dict(key="avma_published.license_status", prefix="activation", default_value="unpublished"),
                                dict(key="hyperv_host", prefix="hyperv_host")])
     groups = result.groups
     assert groups["edition_ServerDatacenter"] == ["web01.corp.example"]
@@ -325,11 +325,11 @@ def test_compose_groups_and_keyed_groups(run):
 
 
 def test_untrusted_values_are_never_templated(run):
-    result = run(compose=dict(status_copy="avma.license_status"))
+    result = run(compose=dict(status_copy="avma_published.license_status"))
     bad = result.hostvars["bad01"]
     templar = result.plugin.templar
     templar.available_variables = bad
-    assert render(templar, "{{ avma.license_status }}") == HOSTILE
+    assert render(templar, "{{ avma_published.license_status }}") == HOSTILE
     assert render(templar, "{{ kvp.guest_items }}")[HOSTILE] == "a template as a name"
     assert render(templar, "{{ status_copy }}") == HOSTILE
     assert bad["kvp"]["fqdn"] == HOSTILE + ".corp"
@@ -359,7 +359,7 @@ def test_cache_round_trip(run, tmp_path):
     assert second.hostvars == first.hostvars
     templar = second.plugin.templar
     templar.available_variables = second.hostvars["bad01"]
-    assert render(templar, "{{ avma.license_status }}") == HOSTILE
+    assert render(templar, "{{ avma_published.license_status }}") == HOSTILE
     run(flush_cache=True, **cache_options(tmp_path))
     assert len(run.opened) == 4, "a refresh (--flush-cache) reads the hosts again"
 

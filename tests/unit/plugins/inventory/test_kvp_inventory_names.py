@@ -92,7 +92,7 @@ def test_avma_status_without_items():
 
 def test_guest_hostvars_layout():
     hostvars = guest_hostvars("hv01", vm_record(guest_items={"Role": "web"}))
-    assert set(hostvars) == {"hyperv_host", "hyperv_vm", "kvp", "avma", "kvp_issues"}
+    assert set(hostvars) == {"hyperv_host", "hyperv_vm", "kvp", "avma_published", "kvp_issues"}
     assert hostvars["hyperv_host"] == "hv01"
     assert hostvars["hyperv_vm"]["name"] == "web01" and hostvars["hyperv_vm"]["data_exchange"]["status"] == "OK"
     assert hostvars["kvp"]["fqdn"] == "web01.corp.example"

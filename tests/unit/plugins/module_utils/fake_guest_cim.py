@@ -41,11 +41,12 @@ class FakeGuest:
     methods fail as Windows makes them fail: the WMI call itself fails, which WS-Man answers with a fault carrying the
     HRESULT; otherwise as a ReturnValue. With ``activates_on_install``, an installed key is licensed at once (as an
     AVMA key asks its host when it goes in). ``hyperv_vm`` gives it the Guest\\Parameters values a Hyper-V host
-    publishes into its VMs."""
+    publishes into its VMs and Hyper-V's virtual hardware (else ``hardware``, Win32_ComputerSystem's Manufacturer
+    and Model, default a physical server)."""
 
     def __init__(self, *, name="g2022dc", build=20348, sku=8, product=None, channels=None, activation=("licensed",),
                  install_refusal=None, registry=None, denied_keys=(), events=(), event_log_error=None, licensing_faults=False,
-                 activates_on_install=False, hyperv_vm=True):
+                 activates_on_install=False, hyperv_vm=True, hardware=None):
         self.display_name = name
         self.os = dict(Caption="Microsoft Windows Server", Version="10.0.%d" % build, BuildNumber=str(build), OperatingSystemSKU=sku,
                        ProductType=3, CSName=name.upper())
@@ -56,6 +57,8 @@ class FakeGuest:
         self.install_refusal = install_refusal
         self.registry = {key.lower(): {} for key in KVP_KEYS}
         self.key_names = {key.lower(): key for key in KVP_KEYS}
+        self.hardware = hardware or (dict(Manufacturer="Microsoft Corporation", Model="Virtual Machine") if hyperv_vm
+                                     else dict(Manufacturer="Dell Inc.", Model="PowerEdge R750"))
         if hyperv_vm:
             # What a Hyper-V host publishes into every VM it runs (hyperv_vm=False: a physical machine).
             self.registry[PARAMETERS_KEY.lower()] = {"HostName": (1, "hv2022.corp.example"), "PhysicalHostName": (1, "HV2022"),
@@ -94,6 +97,8 @@ class FakeGuest:
             return [dict(self.os)]
         if cim_class.name == "SoftwareLicensingService":
             return [dict(Version="10.0.20348.1", ClientMachineID="cmid")]
+        if cim_class.name == "Win32_ComputerSystem":
+            return [dict(Name=self.os["CSName"], **self.hardware)]
         if cim_class.name == "SoftwareLicensingProduct":
             self._advance_pending()
             return [dict(self.product)] if self.product and self.product.get("PartialProductKey") else []

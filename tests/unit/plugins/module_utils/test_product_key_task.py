@@ -164,9 +164,13 @@ def test_replace_key_always_switches_a_licensed_mak_guest_to_avma():
 
 def test_avma_key_on_a_machine_that_is_not_a_hyperv_vm_is_refused_before_any_write():
     guest = avma_guest(hyperv_vm=False)
-    with pytest.raises(AvmaValueError, match=r"g2022dc: product_key: this machine is not a Hyper-V virtual machine"):
+    with pytest.raises(AvmaValueError, match=r"g2022dc: product_key: this machine is not a Hyper-V virtual machine "
+                                             r"\(Win32_ComputerSystem reports Dell Inc. PowerEdge R750, and no Hyper-V host"):
         run(guest)
     assert guest.writes == []
+    # Hyper-V's virtual hardware is enough, also while no host parameters were published (Data Exchange off).
+    virtual = avma_guest(hyperv_vm=False, hardware=dict(Manufacturer="Microsoft Corporation", Model="Virtual Machine"))
+    assert run(virtual)["after"]["is_avma"] is True
     mak = avma_guest(hyperv_vm=False, channels={MAK: "VOLUME_MAK"})
     assert run(mak, key=MAK)["after"]["partial_product_key"] == "2YT43"
 

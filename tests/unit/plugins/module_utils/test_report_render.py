@@ -110,7 +110,7 @@ def test_csv_has_one_row_per_vm_and_defuses_formulas():
 def test_charts_carry_the_counts():
     parsed = parse(render_html(report()))
     bars = [attrs for tag, attrs in parsed.tags if tag == "rect" and attrs.get("data-state")]
-    assert {(bar["data-host"], bar["data-state"], bar["data-count"]) for bar in bars} == {
+    assert {(rect["data-host"], rect["data-state"], rect["data-count"]) for rect in bars} == {
         ("hv1", "not_compliant", "1"), ("hv2", "not_compliant", "1"), ("hv2", "compliant", "1"), ("hv2", "unknown", "1")}
     months = {attrs["data-month"]: attrs["data-count"] for tag, attrs in parsed.tags if tag == "rect" and attrs.get("data-month")}
     assert months == {"2026-10": "0", "2026-11": "5"}
