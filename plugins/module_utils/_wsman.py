@@ -130,8 +130,9 @@ _UNSENT = "unsent"                    # connection refused / connect timeout: th
 _NO_RESPONSE = "no_response"          # reset or read timeout: the server may have acted on the request
 _BUSY = "busy"                        # HTTP 503: the server refused to process it
 _OPERATION_TIMEOUT = "operation_timeout"  # w:TimedOut fault: the server says it finished nothing in time
-_STALE_SESSION = "stale_session"      # HTTP 400/401 on a session that was authenticated: its connection was replaced
-                                      # (idle keep-alive closed) and the server refused the request unprocessed
+# HTTP 400/401 on a session that was authenticated: its connection was replaced (idle keep-alive closed) and the
+# server refused the request unprocessed.
+_STALE_SESSION = "stale_session"
 
 # Reads (Identify, Get, Enumerate, Release and read-only methods) change nothing: repeat them whatever happened.
 _READ_RETRY = frozenset({_UNSENT, _NO_RESPONSE, _BUSY, _OPERATION_TIMEOUT, _STALE_SESSION})

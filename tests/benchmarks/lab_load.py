@@ -138,8 +138,8 @@ def main():
                     admin(url, "POST", "/stats/reset")
                     done, elapsed, errors = run_clients(endpoints, vms, options.clients, options.seconds, phase)
                     stats = admin(url, "GET", "/stats")
-                    print("%-22s %-7s %8d %10d %8.1f %7.0f %14d %12d" % (label, phase, options.clients, done, elapsed, done / elapsed,
-                                                                       stats["total_requests"], stats["total_writes"]))
+                    figures = (label, phase, options.clients, done, elapsed, done / elapsed, stats["total_requests"], stats["total_writes"])
+                    print("%-22s %-7s %8d %10d %8.1f %7.0f %14d %12d" % figures)
                     for error in errors[:5]:
                         print("  error: " + error)
                     if errors:

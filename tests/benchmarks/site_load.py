@@ -95,6 +95,12 @@ def recap(run):
     return totals, failed_hosts
 
 
+def print_row(label, seconds, totals, stats):
+    figures = (label, seconds, totals["hosts"], totals["changed_hosts"], totals["failed"], totals["unreachable"],
+               stats["total_requests"], stats["total_writes"])
+    print("%-26s %8.0f %8d %12d %7d %7d %9d %9d" % figures)
+
+
 def writes_by_method(stats):
     by_method = collections.Counter()
     for counters in stats["machines"].values():
@@ -141,8 +147,7 @@ def main():
                 run, seconds = playbook(workdir, "site_load.yml", inventory, extra)
                 totals, failed_hosts = recap(run)
                 stats = admin(url, "GET", "/stats")
-                print("%-26s %8.0f %8d %12d %7d %7d %9d %9d" % (label, seconds, totals["hosts"], totals["changed_hosts"], totals["failed"],
-                                                               totals["unreachable"], stats["total_requests"], stats["total_writes"]))
+                print_row(label, seconds, totals, stats)
                 fired = collections.Counter()
                 for counters in stats["machines"].values():
                     fired.update(counters["faults"])
@@ -182,8 +187,7 @@ def main():
             run, seconds = playbook(workdir, "site_load.yml", inventory, extra)
             totals, failed_hosts = recap(run)
             stats = admin(url, "GET", "/stats")
-            print("%-26s %8.0f %8d %12d %7d %7d %9d %9d" % ("3 (no faults)", seconds, totals["hosts"], totals["changed_hosts"], totals["failed"],
-                                                           totals["unreachable"], stats["total_requests"], stats["total_writes"]))
+            print_row("3 (no faults)", seconds, totals, stats)
             if stats["total_writes"]:
                 problems.append("the third run made %d writes: %s" % (stats["total_writes"], dict(writes_by_method(stats))))
         finally:
