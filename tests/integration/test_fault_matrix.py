@@ -47,7 +47,7 @@ MODULES = {
 }
 WRITERS = ("hvitem", "hvis")
 WRITE_METHODS = {"hvitem": "Msvm_VirtualSystemManagementService.AddKvpItems",
-                 "hvis": "Msvm_VirtualSystemManagementService.ModifyGuestServiceSettings"}
+                 "hvis": "Msvm_VirtualSystemManagementService.ModifyResourceSettings"}
 # Kinds after which a write may have been applied: the state is read again, the write is never repeated.
 LOST = ("reset_mid_body", "stall", "lost_answer")
 
