@@ -61,6 +61,8 @@ PROBLEMS = {
     "evaluation_edition": ("%(vm)s runs an evaluation edition (%(detail)s), which AVMA cannot activate",
                            "convert it with DISM /Set-Edition, then activate it (the guest_activation role)"),
     "guest_not_licensed": ("%(vm)s is not licensed: %(detail)s", "run the guest_activation role, or look at the guest's licence state"),
+    "kvp_too_large": ("the KVP items of %(vm)s on %(host)s were not read: they do not fit in one answer of the host (%(detail)s)",
+                      "find the oversized item (hyperv.avma.kvp_info with scope=guest on the guest) and shorten it"),
     "stale_avma_kvp": ("%(vm)s still publishes AVMA activation data through KVP although its key is no longer an AVMA key",
                        "remove the stale items (hyperv.avma.product_key with clean_stale_kvp, or hyperv.avma.kvp_item)"),
 }
@@ -284,6 +286,8 @@ def _vm_entry(host_name, vm, host_info, guest, requests, window, now):
         settle = None
     else:
         state, evidence, problems, settle = _from_host(host_name, vm, host_info, requests, published, release, edition_id, window, now)
+    problems = problems + [_problem("kvp_too_large", host_name, vm.get("name"), detail=issue.get("source") or "")
+                           for issue in vm.get("issues") or [] if isinstance(issue, dict) and issue.get("code") == "too_large"]
     return dict(
         name=vm.get("name"), id=vm.get("id"), state=vm.get("state"), fqdn=facts.get("fqdn"), os_name=facts.get("os_name"),
         release=release, edition_id=edition_id, ipv4=facts.get("ipv4_addresses") or [],

@@ -60,10 +60,12 @@ def test_the_inventory_plugin_lists_the_99_and_flags_the_one(lab, tmp_path):
     assert "too_large" in json.dumps(codes)
 
 
-def test_the_report_still_lists_every_vm_of_the_host(lab, ansible_playbook, tmp_path):
+def test_the_report_lists_every_vm_of_the_host_and_flags_the_one(lab, ansible_playbook, tmp_path):
     report_dir = tmp_path / "report"
     run = ansible_playbook(str(ROOT / "playbooks" / "report.yml"), lab.inventory, extra_vars=dict(compliance_report_dir=str(report_dir)))
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads((report_dir / "avma-report.json").read_text())
     names = sorted(vm["name"] for host in report["hosts"] for vm in host["vms"])
     assert names == sorted(TENANTS + ["bigvm"])
+    flagged = [(problem["code"], problem["vm"]) for problem in report["problems"] if problem["code"] == "kvp_too_large"]
+    assert flagged == [("kvp_too_large", "bigvm")], report["problems"]

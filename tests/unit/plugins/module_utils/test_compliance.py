@@ -194,3 +194,10 @@ def test_avma_request_history_from_host_events():
     report = build_report([host("hv1", vms=[vm("web")], events=events)], guests={"web": guest()}, generated_at=NOW)
     assert report["hosts"][0]["vms"][0]["avma_requests"] == dict(count=2, first="2026-11-02T10:00:00+00:00", last="2026-11-20T10:00:00+00:00",
                                                                  last_outcome=None)
+
+
+def test_a_vm_whose_kvp_was_too_large_to_read_is_flagged_and_the_others_are_not():
+    big = dict(vm("bigvm"), issues=[dict(source="guest", name=None, code="too_large", message="left out")])
+    report = build_report([host("hv1", vms=[big, vm("web")])], guests={"web": guest()}, generated_at=NOW)
+    assert codes(report) == [("hv1", "bigvm", "kvp_too_large")]
+    assert states(report) == {"bigvm": "unknown", "web": "compliant"}
