@@ -16,8 +16,6 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import collections_path  # pylint: disable=import-error
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 FLEET = "../../hvlab/fleets/demo.yml"
@@ -59,12 +57,12 @@ def host_password(lab):
     return next(variables["ansible_password"] for variables in lab.host_vars.values() if variables["hvlab_kind"] == "host")
 
 
-def run_job(lab, directory, playbook, extravars, limit=None):
+def run_job(lab, collections, directory, playbook, extravars, limit=None):
     """One AWX job: ansible-runner with a private data directory of its own, as AWX prepares it."""
     private = directory / "job"
     private.mkdir(parents=True)
     env = dict(
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
+        ANSIBLE_COLLECTIONS_PATH=str(collections),
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
         ANSIBLE_FORKS="10",
         ANSIBLE_NOCOLOR="1",
@@ -104,7 +102,7 @@ def report_without_time(directory):
 
 
 @pytest.fixture(scope="module")
-def sliced_workflow(lab, tmp_path_factory):
+def sliced_workflow(lab, collections_dir, tmp_path_factory):
     """The workflow of the AWX guide: a sliced job of hyperv.avma.site, a sliced job of hyperv.avma.report writing
     fragments, and hyperv.avma.report_assemble; then, for comparison, one unsliced hyperv.avma.report job."""
     lab.admin("POST", "/reset")
@@ -115,21 +113,24 @@ def sliced_workflow(lab, tmp_path_factory):
     scratch.mkdir()
     # Node 1 writes its fragments to a scratch directory, so that no slice writes a partial report (the AWX guide).
     site_vars = dict(host_setup_data_exchange=False, avma_guests="kvp_guests", avma_report_fragment_dir=str(scratch))
-    site_jobs = [run_job(lab, base / ("site-%d" % index), "site.yml", site_vars, limit=",".join(hosts)) for index, hosts in enumerate(slices(lab))]
-    report_jobs = [run_job(lab, base / ("report-%d" % index), "report.yml", dict(avma_report_fragment_dir=str(fragments)), limit=",".join(hosts))
+    site_jobs = [run_job(lab, collections_dir, base / ("site-%d" % index), "site.yml", site_vars, limit=",".join(hosts))
+                 for index, hosts in enumerate(slices(lab))]
+    report_vars = dict(avma_report_fragment_dir=str(fragments))
+    report_jobs = [run_job(lab, collections_dir, base / ("report-%d" % index), "report.yml", report_vars, limit=",".join(hosts))
                    for index, hosts in enumerate(slices(lab))]
     assembled = base / "assembled"
-    assemble_job = run_job(lab, base / "assemble", "report_assemble.yml", dict(avma_report_fragment_dir=str(fragments), compliance_report_dir=str(assembled)))
+    assemble_job = run_job(lab, collections_dir, base / "assemble", "report_assemble.yml",
+                           dict(avma_report_fragment_dir=str(fragments), compliance_report_dir=str(assembled)))
     unsliced = base / "unsliced"
-    unsliced_job = run_job(lab, base / "unsliced-job", "report.yml", dict(compliance_report_dir=str(unsliced)))
+    unsliced_job = run_job(lab, collections_dir, base / "unsliced-job", "report.yml", dict(compliance_report_dir=str(unsliced)))
     return dict(site=site_jobs, report=report_jobs, assemble=assemble_job, unsliced=unsliced_job, fragments=fragments, assembled=assembled,
                 unsliced_dir=unsliced)
 
 
-def test_site_job_through_ansible_runner_with_the_kvp_inventory_source(lab, tmp_path):
+def test_site_job_through_ansible_runner_with_the_kvp_inventory_source(lab, collections_dir, tmp_path):
     lab.admin("POST", "/reset")
     # The guests of the play are those the plugin found (its group kvp_guests): without it, the job activates nobody.
-    result = run_job(lab, tmp_path, "site.yml", dict(host_setup_data_exchange=False, avma_guests="kvp_guests",
+    result = run_job(lab, collections_dir, tmp_path, "site.yml", dict(host_setup_data_exchange=False, avma_guests="kvp_guests",
                                                      compliance_report_dir=str(tmp_path / "report")))
     # As AWX reads a finished job: status and rc from the artifacts, the failed hosts from the job events.
     artifacts = pathlib.Path(result.config.artifact_dir)
@@ -148,9 +149,9 @@ def test_site_job_through_ansible_runner_with_the_kvp_inventory_source(lab, tmp_
     assert report["summary"]["hosts"] == 5 and report["summary"]["vms"] == 29
 
 
-def test_kvp_inventory_source_lists_every_guest(lab, tmp_path):
+def test_kvp_inventory_source_lists_every_guest(lab, collections_dir, tmp_path):
     inventory = runner_inventory(lab, tmp_path)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path()), HYPERV_AVMA_WINRM_PASSWORD=host_password(lab),
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_dir), HYPERV_AVMA_WINRM_PASSWORD=host_password(lab),
                ANSIBLE_INVENTORY_ENABLED="hyperv.avma.kvp")
     out, err = ansible_runner.get_inventory(action="list", inventories=[str(inventory / "guests.kvp.yml")], response_format="json", envvars=env,
                                             quiet=True)
