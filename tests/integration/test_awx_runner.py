@@ -130,8 +130,8 @@ def sliced_workflow(lab, collections_dir, tmp_path_factory):
 def test_site_job_through_ansible_runner_with_the_kvp_inventory_source(lab, collections_dir, tmp_path):
     lab.admin("POST", "/reset")
     # The guests of the play are those the plugin found (its group kvp_guests): without it, the job activates nobody.
-    result = run_job(lab, collections_dir, tmp_path, "site.yml", dict(host_setup_data_exchange=False, avma_guests="kvp_guests",
-                                                     compliance_report_dir=str(tmp_path / "report")))
+    site_vars = dict(host_setup_data_exchange=False, avma_guests="kvp_guests", compliance_report_dir=str(tmp_path / "report"))
+    result = run_job(lab, collections_dir, tmp_path, "site.yml", site_vars)
     # As AWX reads a finished job: status and rc from the artifacts, the failed hosts from the job events.
     artifacts = pathlib.Path(result.config.artifact_dir)
     assert (artifacts / "status").read_text() == "failed" and (artifacts / "rc").read_text() == "2"
