@@ -381,16 +381,16 @@ compose:
   # The guests' names come from their KVP FQDN, which the DNS resolves: connect over WinRM to that name.
   ansible_connection: "'winrm'"
   ansible_port: 5986
----
-# hyperv-names.kvp.yml: guests named after their VM and their Hyper-V host, cached for an hour.
-plugin: hyperv.avma.kvp
-hyperv_hosts: [hv01.corp.example.com]
-hostname_source: template
-hostname_template: "{{ hyperv_vm.name | lower }}.{{ hyperv_host }}"
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/ansible/hyperv_kvp
-cache_timeout: 3600
+
+# A second file, hyperv-names.kvp.yml: guests named after their VM and their Hyper-V host, cached for an hour.
+# plugin: hyperv.avma.kvp
+# hyperv_hosts: [hv01.corp.example.com]
+# hostname_source: template
+# hostname_template: "{{ hyperv_vm.name | lower }}.{{ hyperv_host }}"
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/ansible/hyperv_kvp
+# cache_timeout: 3600
 """
 
 import concurrent.futures

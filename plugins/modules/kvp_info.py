@@ -20,8 +20,8 @@ description:
     the controller, so the number of requests does not grow with the number of VMs beyond the paging of those
     enumerations. No access to the guests is needed.
   - With O(scope=guest), run against a guest, reads the guest's own view of KVP from its registry through
-    C(StdRegProv) (keys C(Auto), C(Guest), C(External) and C(Guest\\Parameters) under
-    C(HKLM\\SOFTWARE\\Microsoft\\Virtual Machine)); one request per key plus one per value.
+    C(StdRegProv) (keys C(Auto), C(Guest), C(External) and C(Guest\Parameters) under
+    C(HKLM\SOFTWARE\Microsoft\Virtual Machine)); one request per key plus one per value.
   - KVP data is written by guests and is not secured. Every item is treated as untrusted input, parsed by property
     name, never by position; XML with a DOCTYPE or entity declarations is refused for that item only; names and
     values are bounded (1024 characters, 1024 items per array); values are returned as plain data and are never
@@ -271,7 +271,7 @@ guest_registry:
       description: C(External), the items the host pushed.
       type: dict
     guest_parameters:
-      description: C(Guest\\Parameters), what the host says about itself (HostName, VirtualMachineName, ...).
+      description: C(Guest\Parameters), what the host says about itself (HostName, VirtualMachineName, ...).
       type: dict
 intrinsic_facts:
   description: With O(scope=guest), the items of C(Auto) decoded, with the fields of RV(vms[].intrinsic_facts).

@@ -15,7 +15,7 @@ description:
     C(RemoveKvpItems); each call's job is polled to completion, and a failed job fails the task with the VM's name
     and the job's error. Items the guest publishes itself cannot be changed from the host.
   - With O(scope=guest), run against a guest, sets or removes the guest's own KVP registry values under
-    C(HKLM\\SOFTWARE\\Microsoft\\Virtual Machine) (key O(key)) through C(StdRegProv); the host then sees the
+    C(HKLM\SOFTWARE\Microsoft\Virtual Machine) (key O(key)) through C(StdRegProv); the host then sees the
     C(Guest) values as the VM's guest items. Registry value names compare case-insensitively.
   - Idempotent, since the current items are read first (one enumeration per class on a host), and only what differs is
     sent. A second run changes nothing.
@@ -78,8 +78,8 @@ options:
     default: []
   key:
     description:
-      - With O(scope=guest), the registry key to change under C(HKLM\\SOFTWARE\\Microsoft\\Virtual Machine), one of
-        V(guest) (C(Guest)), V(external) (C(External)) or V(guest_parameters) (C(Guest\\Parameters)). C(Auto) belongs
+      - With O(scope=guest), the registry key to change under C(HKLM\SOFTWARE\Microsoft\Virtual Machine), one of
+        V(guest) (C(Guest)), V(external) (C(External)) or V(guest_parameters) (C(Guest\Parameters)). C(Auto) belongs
         to the integration services and is never changed.
       - C(External) and C(Guest\\Parameters) hold what the host pushed, so an item removed there from inside the guest
         comes back at the guest's next restart (the host pushes it again). Remove host-pushed items with

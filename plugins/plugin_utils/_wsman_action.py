@@ -14,8 +14,11 @@ FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -28,6 +31,16 @@ from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options im
 display = Display()
 
 _IN_PROCESS_CONNECTIONS = ("winrm", "psrp", "local")
+
+
+def _check_files(settings):
+    """A CA bundle or client certificate that does not exist fails here, naming the machine, instead of as an OSError
+    from deep inside the TLS set-up of the first request."""
+    for option in ("ca_trust_path", "cert_pem", "cert_key_pem"):
+        path = getattr(settings, option)
+        if path and not os.path.exists(path):
+            machine = "%s (%s)" % (settings.label, settings.host) if settings.label else settings.host
+            raise AvmaValueError("%s: winrm_%s %s does not exist" % (machine, option, path))
 
 
 class WsmanAction(ActionBase):
@@ -44,7 +57,7 @@ class WsmanAction(ActionBase):
         full_spec = dict(WINRM_ARGUMENT_SPEC, **self.argument_spec)
         validation = ArgumentSpecValidator(full_spec).validate(dict(self._task.args))
         if validation.error_messages:
-            result.update(failed=True, msg="; ".join(validation.error_messages))
+            result.update(failed=True, msg=self._validation_message(validation, task_vars))
             return result
         params = validation.validated_parameters
 
@@ -59,6 +72,7 @@ class WsmanAction(ActionBase):
         client = None
         try:
             settings = build_settings(explicit_options(params), self._inherited_options(), label=label)
+            _check_files(settings)
             if settings.password:
                 secrets.add(settings.password)
             client = CimClient(WsmanClient(settings))
@@ -75,7 +89,21 @@ class WsmanAction(ActionBase):
                 result.update(unreachable=True, msg=str(error))
             else:
                 result.update(failed=True, msg=str(error))
+        if label and result.get("warnings"):
+            # Ansible prints a task's warnings without the host they are about.
+            result["warnings"] = ["%s: %s" % (label, warning) for warning in result["warnings"]]
         return remove_values(result, secrets)
+
+    def _validation_message(self, validation, task_vars):
+        """One line naming the host, the module and each problem, with the wording of Ansible's own modules."""
+        problems = []
+        for error in validation.errors:
+            if isinstance(error, UnsupportedError):
+                problems.append("Unsupported parameters for (%s) module: %s" % (self._task.action, error.msg))
+            else:
+                problems.append(error.msg)
+        host = self._task.delegate_to or task_vars.get("inventory_hostname")
+        return "%s: %s" % (host, "; ".join(problems)) if host else "; ".join(problems)
 
     def _inherited_options(self):
         try:

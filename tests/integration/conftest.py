@@ -99,6 +99,12 @@ def lab(request, tmp_path_factory, lab_environment):
         hvlab("down", "--dir", str(directory), check=False)
 
 
+@pytest.fixture(scope="session")
+def collections_dir():
+    """The collections path with this work tree as hyperv.avma, for tests that run Ansible their own way."""
+    return collections_path()
+
+
 @pytest.fixture()
 def out_dir(tmp_path):
     """Where a test's playbooks save their per-host results, as <host>.json."""

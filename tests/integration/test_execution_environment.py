@@ -40,16 +40,16 @@ def test_builder_context_installs_the_collections_dependencies(tmp_path):
     tool("ansible-galaxy", "collection", "build", "--output-path", tmp_path, cwd=ROOT)
     (tarball,) = tmp_path.glob("hyperv-avma-*.tar.gz")
 
-    definition = dict(
-        version=3,
-        images=dict(base_image=dict(name="quay.io/ansible/awx-ee:latest")),
-        dependencies=dict(galaxy=dict(collections=[dict(name=str(tarball), type="file")])),
-    )
+    # The definition the AWX guide ships, with the built tarball in place of the collection from Galaxy.
+    definition = yaml.safe_load((ROOT / "docs" / "execution-environment" / "execution-environment.yml").read_text())
+    definition["dependencies"]["galaxy"] = dict(collections=[dict(name=str(tarball), type="file")])
     (tmp_path / "execution-environment.yml").write_text(yaml.safe_dump(definition))
     context = tmp_path / "context"
     tool("ansible-builder", "create", "--file", tmp_path / "execution-environment.yml", "--context", context, "--output-filename", "Containerfile")
 
     containerfile = (context / "Containerfile").read_text()
+    assert 'EE_BASE_IMAGE="registry.fedoraproject.org/fedora-minimal:42"' in containerfile
+    assert "ansible-core==2.21.5" in containerfile and "ansible-runner==2.4.3" in containerfile
     assert "ansible-galaxy collection install" in containerfile
     assert "introspect" in containerfile and "assemble" in containerfile
     assert (context / "_build" / "scripts" / "assemble").is_file()

@@ -132,3 +132,9 @@ def test_host_info_on_a_host_without_hyperv(lab, ansible_playbook, out_dir):
     assert [problem["code"] for problem in result["problems"]] == ["hyperv_missing"]
     assert result["vms"] == []
     assert lab.stats()["machines"]["hv45nohv"]["requests"] == {"Enumerate": 3}
+
+
+def test_a_warning_names_the_host(lab, ansible_playbook, out_dir):
+    run, results = run_playbook(ansible_playbook, lab, out_dir, "kvp_info.yml", "hv45", kvp_vms=["app01", "nosuchvm"])
+    assert [vm["name"] for vm in results["hv45"]["vms"]] == ["app01"]
+    assert "[WARNING]: hv45: no VM of this host is named or has the ID: nosuchvm" in run.stdout + run.stderr
