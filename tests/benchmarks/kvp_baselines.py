@@ -31,9 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[1].parent
+from benchlab import admin, hvlab, import_collection  # pylint: disable=import-error
+
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from delay_proxy import DelayProxy  # noqa: E402  pylint: disable=wrong-import-position
@@ -59,15 +59,8 @@ def fleet_yaml(counts):
     return "\n".join(lines) + "\n"
 
 
-def hvlab(*arguments):
-    subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
-                   check=True, capture_output=True, text=True, timeout=600)
 
 
-def admin(url, method, route):
-    request = urllib.request.Request(url + route, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
 
 
 def process_cpu_seconds(pid):
@@ -75,13 +68,6 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def import_collection():
-    base = ROOT / ".build" / "benchmark_collections"
-    link = base / "ansible_collections" / "hyperv" / "avma"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    sys.path.insert(0, str(base))
 
 
 def worker(scenario, port, expected):

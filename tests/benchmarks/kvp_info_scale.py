@@ -14,40 +14,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from benchlab import ROOT, admin, hvlab, import_collection  # pylint: disable=import-error
+
 FLEET = ROOT / "tests" / "integration" / "fleets" / "kvp_scale.yml"
 HOSTS = {"hv44small": ("127.0.44.10", 10), "hv44large": ("127.0.44.20", 1000)}
 PASSWORD = "Lab-Passw0rd!"
 
 
-def import_collection():
-    """Make ansible_collections.hyperv.avma importable from this checkout (as tests/unit/conftest.py does)."""
-    base = ROOT / ".build" / "benchmark_collections"
-    link = base / "ansible_collections" / "hyperv" / "avma"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    sys.path.insert(0, str(base))
 
 
-def hvlab(*arguments):
-    subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
-                   check=True, capture_output=True, text=True, timeout=300)
 
 
-def admin(url, method, route):
-    request = urllib.request.Request(url + route, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
 
 
 def main():

@@ -19,26 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from benchlab import admin, hvlab, import_collection  # pylint: disable=import-error
+
 PASSWORD = "Lab-Passw0rd!"
 
 
-def import_collection():
-    base = ROOT / ".build" / "benchmark_collections"
-    link = base / "ansible_collections" / "hyperv" / "avma"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    sys.path.insert(0, str(base))
 
 
 def fleet_text(hosts, vms_per_host, third_octet):
@@ -52,15 +42,8 @@ def fleet_text(hosts, vms_per_host, third_octet):
     return "\n".join(lines) + "\n"
 
 
-def hvlab(*arguments):
-    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
-                          check=True, capture_output=True, text=True, timeout=600)
 
 
-def admin(url, method, route):
-    request = urllib.request.Request(url + route, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
 
 
 def run_clients(endpoints, vms_per_host, clients, seconds, phase):

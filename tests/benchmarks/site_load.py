@@ -29,9 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from benchlab import ROOT, admin, hvlab  # pylint: disable=import-error
+
 HERE = pathlib.Path(__file__).resolve().parent
 PASSWORD = "Lab-Passw0rd!"
 FAULT_KINDS = ("drop", "reset_mid_body", "http503", "stall")
@@ -53,16 +53,8 @@ def fleet_text(hosts, guests):
     return "\n".join(lines) + "\n", [number for number in range(1, guests + 1) if number % 4 == 0]
 
 
-def hvlab(*arguments):
-    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
-                          check=True, capture_output=True, text=True, timeout=600)
 
 
-def admin(url, method, route, body=None):
-    data = json.dumps(body).encode() if body is not None else (b"" if method in ("POST", "DELETE") else None)
-    request = urllib.request.Request(url + route, method=method, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
 
 
 def playbook(workdir, name, inventory, extra):
@@ -87,8 +79,8 @@ def playbook(workdir, name, inventory, extra):
 def recap(run):
     totals = collections.Counter()
     failed_hosts = []
-    for match in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout, re.MULTILINE):
-        host, ok, changed, unreachable, failed = match.group(1), *map(int, match.groups()[1:])
+    for match in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout, re.MULTILINE):
+        host, changed, unreachable, failed = match.group(1), *map(int, match.groups()[1:])
         totals.update(hosts=1, changed_hosts=bool(changed), unreachable=unreachable, failed=failed)
         if unreachable or failed:
             failed_hosts.append(host)

@@ -1,0 +1,39 @@
+# Copyright: (c) 2026, hyperv.avma contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the benchmarks share: the collection importable from this checkout, the lab's command line and its admin
+endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def import_collection():
+    """Make ansible_collections.hyperv.avma importable from this checkout (as tests/unit/conftest.py does)."""
+    base = ROOT / ".build" / "benchmark_collections"
+    link = base / "ansible_collections" / "hyperv" / "avma"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+    sys.path.insert(0, str(base))
+
+
+def hvlab(*arguments, timeout=600):
+    """``python -m hvlab ARGUMENTS`` from the repository root; raises on a non-zero exit."""
+    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
+                          check=True, capture_output=True, text=True, timeout=timeout)
+
+
+def admin(url, method, route, body=None):
+    """A request to the lab's admin endpoint: its JSON answer."""
+    data = json.dumps(body).encode() if body is not None else (b"" if method in ("POST", "DELETE") else None)
+    request = urllib.request.Request(url + route, method=method, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
