@@ -353,7 +353,7 @@ def _parse_embedded_together(texts: list[str]) -> list[EmbeddedInstance] | None:
     try:
         wrapped = list(parse_xml(document, max_size=len(document)))
         if len(wrapped) != len(texts) or any(len(item) != 1 or (item.text or "").strip() or (item[0].tail or "").strip()
-                                              for item in wrapped):
+                                             for item in wrapped):
             return None
         return [_instance_in(item[0]) for item in wrapped]
     except WsmanProtocolError:

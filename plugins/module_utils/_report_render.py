@@ -215,7 +215,8 @@ def _requests_chart(usage):
         bar_height = (height - bottom - 20) * total / top
         x = 40 + index * slot
         parts.append('<rect class="bar" data-month="%s" data-count="%d" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#3060a0">'
-                     '<title>%s: %d AVMA requests</title></rect>' % (_escape(month), total, x, height - bottom - bar_height, bar_width, bar_height, _escape(month), total))
+                     '<title>%s: %d AVMA requests</title></rect>' % (
+                         _escape(month), total, x, height - bottom - bar_height, bar_width, bar_height, _escape(month), total))
         parts.append('<text x="%.1f" y="%.1f">%d</text>' % (x, height - bottom - bar_height - 4, total))
         parts.append('<text x="%.1f" y="%d">%s</text>' % (x, height - 10, _escape(month)))
     return ('<figure><figcaption>AVMA requests per month (Event 12310, all hosts)</figcaption>'

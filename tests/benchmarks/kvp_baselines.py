@@ -59,15 +59,9 @@ def fleet_yaml(counts):
     return "\n".join(lines) + "\n"
 
 
-
-
-
-
 def process_cpu_seconds(pid):
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 
 
 def worker(scenario, port, expected):

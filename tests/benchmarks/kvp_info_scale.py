@@ -26,12 +26,6 @@ HOSTS = {"hv44small": ("127.0.44.10", 10), "hv44large": ("127.0.44.20", 1000)}
 PASSWORD = "Lab-Passw0rd!"
 
 
-
-
-
-
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -47,8 +41,8 @@ def main():
         hvlab("up", str(FLEET), "--dir", directory)
         try:
             url = json.loads((pathlib.Path(directory) / "admin.json").read_text())["url"]
-            print("%-10s %-10s %6s  %-28s %10s %10s %12s" % ("task", "host", "VMs", "WS-Man requests per run", "median s", "best s",
-                                                            "median CPU s"))
+            print("%-10s %-10s %6s  %-28s %10s %10s %12s" % (
+                "task", "host", "VMs", "WS-Man requests per run", "median s", "best s", "median CPU s"))
             for name, (task, spec) in tasks.items():
                 params = {option: settings.get("default") for option, settings in spec.items()}
                 for host, (address, count) in HOSTS.items():
@@ -66,8 +60,8 @@ def main():
                         assert len(result["vms"]) == count
                         requests = admin(url, "GET", "/stats")["machines"][host]["requests"]
                     counted = json.dumps(requests, sort_keys=True)
-                    print("%-10s %-10s %6d  %-28s %10.2f %10.2f %12.3f" % (name, host, count, counted, statistics.median(times), min(times),
-                                                                          statistics.median(cpu_times)))
+                    print("%-10s %-10s %6d  %-28s %10.2f %10.2f %12.3f" % (
+                        name, host, count, counted, statistics.median(times), min(times), statistics.median(cpu_times)))
         finally:
             hvlab("down", "--dir", directory)
 

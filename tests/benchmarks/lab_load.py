@@ -29,8 +29,6 @@ from benchlab import admin, hvlab, import_collection  # pylint: disable=import-e
 PASSWORD = "Lab-Passw0rd!"
 
 
-
-
 def fleet_text(hosts, vms_per_host, third_octet):
     lines = ["defaults:", "  credentials:", '    - {user: Administrator, password: "%s"}' % PASSWORD,
              '  os: {version: "2022", edition: ServerDatacenter}', "  windows_license: {channel: kms, status: licensed}",
@@ -40,10 +38,6 @@ def fleet_text(hosts, vms_per_host, third_octet):
                   "    hyperv: {jobs: sync}",
                   "    synthetic_vms: {count: %d, name_prefix: vm, guest_items: {Role: tenant}}" % vms_per_host]
     return "\n".join(lines) + "\n"
-
-
-
-
 
 
 def run_clients(endpoints, vms_per_host, clients, seconds, phase):

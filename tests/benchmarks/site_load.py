@@ -53,10 +53,6 @@ def fleet_text(hosts, guests):
     return "\n".join(lines) + "\n", [number for number in range(1, guests + 1) if number % 4 == 0]
 
 
-
-
-
-
 def playbook(workdir, name, inventory, extra):
     collections_path = ROOT / ".build" / "collections"
     link = collections_path / "ansible_collections" / "hyperv" / "avma"

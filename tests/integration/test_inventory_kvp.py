@@ -159,8 +159,8 @@ def test_hostvars_come_from_the_hosts_kvp_data(ansible, lab_inventory):
     assert (web["kvp"]["fqdn"], web["kvp"]["os_release"], web["kvp"]["os_edition_id"]) == ("web50.tenant.example", "2022", "ServerDatacenter")
     assert web["kvp"]["guest_items"] == MACHINES["web50"]["vm"]["guest_items"]
     assert web["avma_published"] == dict(published=True, activated=True, release="2022", edition="ServerDatacenter", partial_product_key="DV9BG",
-                               channel="AVMA", license_status="Licensed", license_status_reason="0x00000000", host_machine_name="HV50A",
-                               last_activation_time="2026-11-20T06:00:04+00:00")
+                                         channel="AVMA", license_status="Licensed", license_status_reason="0x00000000", host_machine_name="HV50A",
+                                         last_activation_time="2026-11-20T06:00:04+00:00")
     assert web["os_release"] == "2022"
     assert hostvars["std50.tenant.example"]["avma_published"]["license_status_reason"] == "0xC004FD04"
     assert hostvars["dxoff50"]["hyperv_vm"]["data_exchange"]["enabled"] is False and hostvars["dxoff50"]["kvp"]["fqdn"] is None

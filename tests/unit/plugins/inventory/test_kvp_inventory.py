@@ -235,8 +235,8 @@ def test_guests_are_named_by_fqdn_with_their_kvp_hostvars(run):
     assert web["kvp"]["ipv4_addresses"] == ["10.0.0.11"]
     assert web["kvp"]["guest_items"] == dict(PUBLISHED, Role="web") and web["kvp"]["host_items"] == {"Owner": "ops"}
     assert web["avma_published"] == dict(published=True, activated=True, release="2022", edition="ServerDatacenter", partial_product_key=None,
-                               channel="AVMA", license_status="Licensed", license_status_reason="0x00000000", host_machine_name=None,
-                               last_activation_time=None)
+                                         channel="AVMA", license_status="Licensed", license_status_reason="0x00000000", host_machine_name=None,
+                                         last_activation_time=None)
     assert web["kvp_issues"] == []
     assert "ansible_host" not in web
     stopped = result.hostvars["Old_Batch__2016_"]
