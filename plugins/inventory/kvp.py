@@ -399,6 +399,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
+from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import build_settings
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError
 from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import read_host_kvp
@@ -416,6 +417,10 @@ from ansible_collections.hyperv.avma.plugins.plugin_utils._inventory_kvp import 
     trusted_template,
     untrusted,
 )
+from ansible_collections.hyperv.avma.plugins.plugin_utils._run_command import run_command
+
+# kinit (Kerberos with a password) runs as a local command of this controller process.
+_kerberos.command_runner = run_command
 
 _CACHE_FORMAT = 1
 _MAX_NAMED_IN_WARNING = 10

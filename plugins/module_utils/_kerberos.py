@@ -15,7 +15,6 @@ import hashlib
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 import threading
 
@@ -27,6 +26,9 @@ _KINIT_TIMEOUT_SEC = 60
 _CCACHE_LOCK = threading.Lock()
 _ccache_dir: str | None = None
 _tickets: dict[tuple[str, str], str] = {}
+# How this process runs kinit: ``(command, stdin bytes, env, timeout) -> (return code, stderr text)``, set by the
+# entry point (plugin_utils/_run_command.py for the plugins, AnsibleModule.run_command for modules).
+command_runner = None
 
 
 class KinitError(Exception):
@@ -68,18 +70,17 @@ def kinit(principal: str, password: str, *, kinit_cmd: str = "kinit", kinit_args
         command.append(principal)
         env = {name: os.environ[name] for name in (*_KINIT_ENV_ALWAYS, *env_vars) if name in os.environ}
         env["KRB5CCNAME"] = collection
+        if command_runner is None:
+            raise KinitError(f"kinit for {principal}: this process cannot run commands; run kinit yourself (winrm_kinit_mode: manual)")
         try:
-            # Runs on the controller in the action plugins as well as in modules, with no AnsibleModule.run_command to use
-            # (tests/sanity/ignore-2.21.txt).
-            completed = subprocess.run(command, input=(password + "\n").encode("utf-8"), capture_output=True, env=env,
-                                       timeout=_KINIT_TIMEOUT_SEC, start_new_session=True, check=False)
+            returncode, stderr = command_runner(command, (password + "\n").encode("utf-8"), env, _KINIT_TIMEOUT_SEC)
         except FileNotFoundError as exc:
             raise KinitError(f"kinit command {kinit_cmd!r} not found: install the Kerberos client tools (Debian krb5-user, "
                              f"RHEL krb5-workstation) or set winrm_kinit_cmd / ansible_winrm_kinit_cmd") from exc
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except (OSError, TimeoutError) as exc:
             raise KinitError(f"kinit for {principal} failed: {exc}") from exc
-        if completed.returncode != 0:
-            text = completed.stderr.decode("utf-8", "replace").replace(password, "********")
+        if returncode != 0:
+            text = stderr.replace(password, "********")
             raise KinitError(kinit_failure(principal, text))
         _tickets[(principal, digest)] = collection
         os.environ["KRB5CCNAME"] = collection

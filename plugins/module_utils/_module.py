@@ -14,6 +14,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
+from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 
@@ -26,6 +27,12 @@ def argument_spec(task_spec):
 def run_module(task, task_spec):
     """Build the module, run ``task(cim, params, check_mode, diff)`` against ``winrm_host`` and exit with its result."""
     module = AnsibleModule(argument_spec=argument_spec(task_spec), supports_check_mode=True)
+
+    def run_command(command, stdin, env, _timeout):
+        returncode, _stdout, stderr = module.run_command(command, data=stdin, binary_data=True, environ_update=env)
+        return returncode, stderr
+
+    _kerberos.command_runner = run_command
     try:
         settings = build_settings(explicit_options(module.params), label=module.params.get("winrm_host"))
         client = CimClient(WsmanClient(settings))

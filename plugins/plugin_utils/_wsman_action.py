@@ -22,11 +22,16 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, connection_failure
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options import connection_kind, inherited_options
+from ansible_collections.hyperv.avma.plugins.plugin_utils._run_command import run_command
+
+# kinit (Kerberos with a password) runs as a local command of this controller process.
+_kerberos.command_runner = run_command
 
 display = Display()
 

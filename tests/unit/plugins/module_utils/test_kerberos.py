@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import build_settings
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError
+from ansible_collections.hyperv.avma.plugins.plugin_utils._run_command import run_command
 from ansible_collections.hyperv.avma.plugins.module_utils._kerberos import (
     KinitError,
     certificate_not_trusted,
@@ -43,6 +44,7 @@ def private_cache(monkeypatch, tmp_path):
     """A fresh process-wide cache state, and KRB5CCNAME restored afterwards."""
     monkeypatch.setattr(_kerberos, "_ccache_dir", None)
     monkeypatch.setattr(_kerberos, "_tickets", {})
+    monkeypatch.setattr(_kerberos, "command_runner", run_command)
     monkeypatch.delenv("KRB5CCNAME", raising=False)
     monkeypatch.setenv("KRB5_CONFIG", str(tmp_path / "krb5.conf"))
     monkeypatch.setenv("UNRELATED_SECRET", "x")
@@ -156,3 +158,9 @@ def test_managed_kinit_needs_user_and_password():
         build_settings(dict(host="g1", transport="kerberos", kinit_mode="managed", user=PRINCIPAL))
     settings = build_settings(dict(host="g1", transport="kerberos", user=PRINCIPAL, kinit_env_vars=["KRB5_TRACE"]))
     assert (settings.kinit_mode, settings.kinit_cmd, settings.kinit_env_vars) == (None, "kinit", ("KRB5_TRACE",))
+
+
+def test_a_process_that_cannot_run_commands_says_to_kinit_by_hand(private_cache, monkeypatch):
+    monkeypatch.setattr(_kerberos, "command_runner", None)
+    with pytest.raises(_kerberos.KinitError, match="winrm_kinit_mode: manual"):
+        _kerberos.kinit("ops@HVLAB.TEST", "secret")
