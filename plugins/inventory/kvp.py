@@ -419,9 +419,6 @@ from ansible_collections.hyperv.avma.plugins.plugin_utils._inventory_kvp import 
 )
 from ansible_collections.hyperv.avma.plugins.plugin_utils._run_command import run_command
 
-# kinit (Kerberos with a password) runs as a local command of this controller process.
-_kerberos.command_runner = run_command
-
 _CACHE_FORMAT = 1
 _MAX_NAMED_IN_WARNING = 10
 
@@ -452,6 +449,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return super().verify_file(path) and path.endswith((".kvp.yml", ".kvp.yaml"))
 
     def parse(self, inventory, loader, path, cache=True):
+        # kinit (Kerberos with a password) runs as a local command of this controller process.
+        _kerberos.command_runner = run_command
         super().parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
         entries = self._host_entries()
