@@ -109,6 +109,7 @@ def test_unmapped_certificate_and_switched_off_method_get_401(lab, tmp_path):
     assert lab.service.requests == []
 
 
+@pytest.mark.needs_modules("requests_credssp")
 def test_credssp_on_https_checks_the_delegated_password(lab):
     client = transport(lab, "open01", "Administrator", "Open-Pass1", scheme="https", auth_method="credssp")
     assert client.send_message(ENVELOPE).startswith(b"<echo machine='open01'>")
@@ -119,6 +120,7 @@ def test_credssp_on_https_checks_the_delegated_password(lab):
     assert status == 401 and offers == ["Negotiate"]
 
 
+@pytest.mark.needs_modules("requests_credssp")
 def test_credssp_over_http_encrypts_in_parts_of_16_kib(lab):
     client = transport(lab, "open01", "Administrator", "Open-Pass1", auth_method="credssp", message_encryption="always")
     large = b"<s:Envelope>" + b"x" * 40000 + b"</s:Envelope>"

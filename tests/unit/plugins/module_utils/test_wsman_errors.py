@@ -505,6 +505,7 @@ def test_refused_client_certificate_is_an_authentication_failure(make_client):
         client.enumerate(CIMV2_WILDCARD, wql="SELECT * FROM SoftwareLicensingProduct")
 
 
+@pytest.mark.needs_modules("requests_credssp")
 def test_credssp_exchange_failure_is_an_authentication_failure_without_the_password(make_client):
     from requests_credssp.exceptions import AuthenticationException  # pylint: disable=import-outside-toplevel
 
