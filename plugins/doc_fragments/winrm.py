@@ -88,7 +88,7 @@ options:
     type: path
   winrm_kerberos_delegation:
     description:
-      - Request a delegable Kerberos ticket.
+      - Request a delegable Kerberos ticket. Defaults to V(false).
     type: bool
   winrm_kerberos_hostname_override:
     description:
@@ -110,16 +110,16 @@ options:
   winrm_kinit_args:
     description:
       - Arguments for C(kinit), split like a shell would; they replace the default C(-f) that
-        O(winrm_kerberos_delegation=true) adds.
+        O(winrm_kerberos_delegation=true) adds. By default C(kinit) gets only the principal (and C(-f) for delegation).
     type: str
   winrm_kinit_env_vars:
     description:
-      - Environment variables passed to C(kinit) besides C(PATH), C(KRB5_CONFIG) and C(KRB5_TRACE).
+      - Environment variables passed to C(kinit) besides C(PATH), C(KRB5_CONFIG) and C(KRB5_TRACE). Defaults to none.
     type: list
     elements: str
   winrm_credssp_disable_tlsv1_2:
     description:
-      - Allow CredSSP over TLS versions older than 1.2, for old Windows hosts.
+      - Allow CredSSP over TLS versions older than 1.2, for old Windows hosts. Defaults to V(false).
     type: bool
   winrm_proxy:
     description:
@@ -169,4 +169,8 @@ notes:
     connection; with any other connection it leaves from that host, which then needs pywinrm.
   - All options can be set for every module of the collection at once with C(module_defaults) and the action group
     C(group/hyperv.avma.winrm).
+  - C(ansible-doc) shows no default for the C(winrm_*) options because an option the task leaves out is first taken
+    from the task's winrm or psrp connection; only then does the default each description names apply.
+  - While a task waits on long work (a Hyper-V job, an activation, the backoff before a retry) it says at C(-v) what
+    it waits for and how long it has waited, when it runs on the controller (the winrm, psrp or local connection).
 """

@@ -26,6 +26,8 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     CimJobTimeoutError,
     CimMethodError,
     WsmanProtocolError,
+    job_state_text,
+    one_line,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import (
     ANONYMOUS_ADDRESS,
@@ -629,6 +631,19 @@ def return_value_meaning(code: int, *, hyperv: bool = False) -> str:
     return "unknown return value"
 
 
+_PROGRESS_NAME_CHARS = 80
+
+
+def _job_progress(job: dict[str, Any], job_id: str, waited: float, timeout: float) -> str:
+    """``waiting for the job <id> (<its name>): 4 (running), 40 % done; 3 s of at most 300 s``. The name is the
+    host's text: flattened and cut short."""
+    name = one_line(job.get("ElementName") or "")[:_PROGRESS_NAME_CHARS]
+    percent = job.get("PercentComplete")
+    done = f", {percent} % done" if isinstance(percent, int) and 0 <= percent <= 100 else ""
+    return (f"waiting for the job {one_line(job_id)[:_PROGRESS_NAME_CHARS]}{f' ({name})' if name else ''}: "
+            f"{job_state_text(job['JobState'])}{done}; {waited:.0f} s of at most {timeout:g} s")
+
+
 class CimClient:
     """Typed WMI access over a WsmanClient. ``clock`` and ``sleep`` (default: the WsmanClient's) drive job polling."""
 
@@ -652,6 +667,10 @@ class CimClient:
         """The machine as errors name it: ``label (host:port)``."""
         return self._wsman.display_name
 
+    def progress(self, message: str) -> None:
+        """Say in one line what a long wait is waiting for (shown at -v when the task runs on the controller)."""
+        self._wsman.progress(message)
+
     def close(self) -> None:
         self._wsman.close()
 
@@ -659,7 +678,7 @@ class CimClient:
         """A client of another machine reached with this one's settings (transport, credentials, TLS, and the port
         unless given) but ``host``: e.g. another node of the same failover cluster. The caller closes it."""
         settings = replace(self._wsman.settings, host=host, label=label, port=port or self._wsman.settings.port)
-        return CimClient(WsmanClient(settings, sleep=self._wsman.sleep), clock=self._clock, sleep=self._sleep)
+        return CimClient(WsmanClient(settings, sleep=self._wsman.sleep, progress=self._wsman.progress), clock=self._clock, sleep=self._sleep)
 
     def describe_task(self, action: str, params: dict[str, Any], result: dict[str, Any], *, check_mode: bool, diff: bool) -> None:
         """Tell the capture, when one records this client's exchanges, which task they served and what it returned."""
@@ -757,5 +776,6 @@ class CimClient:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise CimJobTimeoutError(job_id=job_id, last_state=job_state, timeout_sec=timeout, machine=machine, operation=label)
+            self.progress(_job_progress(state, job_id, timeout - remaining, timeout))
             self._sleep(min(interval + random.uniform(0, interval / 4), remaining))
             interval = min(interval * 2, max(poll_interval, _MAX_POLL_INTERVAL_SEC))

@@ -319,6 +319,8 @@ def _wait_until_licensed(cim, operating_system, timeout, interval, refused):
         remaining = deadline - time.monotonic()
         if refused is not None or remaining <= 0:
             return facts, False
+        status = "%s (%s)" % (product["license_status"], product["license_status_name"]) if product else "not found"
+        cim.progress("waiting for activation: Windows' license status is %s; %.0f s of at most %d s" % (status, timeout - remaining, timeout))
         time.sleep(min(interval, remaining))
 
 

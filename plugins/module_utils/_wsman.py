@@ -333,18 +333,23 @@ def _flat_text(element: Element | None) -> str:
     return " ".join((element.text or "").split()) if element is not None else ""
 
 
+def _no_progress(_message: str) -> None:
+    """Where nobody shows progress (a module running on its host cannot talk before it returns)."""
+
+
 class WsmanClient:
     """A WS-Management client for one endpoint.
 
     ``transport`` is anything with ``send_message(bytes) -> bytes`` (pywinrm's ``winrm.transport.Transport`` duck
     type); by default one is built from ``settings`` on the first request, and built again after a connection-level
-    failure. ``sleep`` and ``clock`` pace the retries. ``request_count`` counts WS-Man requests handed to the
+    failure. ``sleep`` and ``clock`` pace the retries; ``progress`` is told, in one line, what each wait is for (the
+    action plugins show it at -v). ``request_count`` counts WS-Man requests handed to the
     transport (retries included, auth legs not); ``retried_requests`` and ``restarted_enumerations`` count retries;
     ``answered`` says whether the machine answered anything at all (see _errors.connection_failure).
     """
 
     def __init__(self, settings: WinrmSettings, *, transport: Any = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, progress: Callable[[str], None] | None = None) -> None:
         if not HAS_WINRM:
             cause = (WINRM_IMPORT_ERROR or "").strip().splitlines()[-1:]
             raise AvmaError(f"pywinrm is required on the controller (pip install pywinrm): {''.join(cause)}",
@@ -352,6 +357,7 @@ class WsmanClient:
         self.settings = settings
         self.sleep = sleep
         self.clock = clock
+        self.progress = progress or _no_progress
         self.request_count = 0
         self.retried_requests = 0
         self.restarted_enumerations = 0
@@ -520,6 +526,8 @@ class WsmanClient:
                 if (attempt >= self.settings.retries or retry_class not in retry_on
                         or self.clock() - started + backoff > self.settings.retry_max_sec):
                     raise
+                self.progress(f"{label}: {error.message}; trying again in {backoff:g} s "
+                              f"(attempt {attempt + 2} of {self.settings.retries + 1})")
             self.sleep(backoff)
             attempt += 1
             self.retried_requests += 1

@@ -80,7 +80,7 @@ class WsmanAction(ActionBase):
             _check_files(settings)
             if settings.password:
                 secrets.add(settings.password)
-            client = CimClient(WsmanClient(settings))
+            client = CimClient(WsmanClient(settings, progress=self._progress_display(label or settings.host, secrets)))
             try:
                 task_result = self.task(client, params, self._task.check_mode, self._task.diff)
                 client.describe_task(self._task.action, params, task_result, check_mode=self._task.check_mode, diff=self._task.diff)
@@ -98,6 +98,12 @@ class WsmanAction(ActionBase):
             # Ansible prints a task's warnings without the host they are about.
             result["warnings"] = ["%s: %s" % (label, warning) for warning in result["warnings"]]
         return remove_values(result, secrets)
+
+    def _progress_display(self, host, secrets):
+        """Progress lines of long waits at -v: Ansible shows a task's result only when it ends."""
+        def show(message):
+            display.v(remove_values("%s: %s" % (self._task.action, message), secrets), host=host)
+        return show
 
     def _validation_message(self, validation, task_vars):
         """One line naming the host, the module and each problem, with the wording of Ansible's own modules."""

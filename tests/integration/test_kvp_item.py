@@ -50,8 +50,11 @@ def test_remove_host_pushed_items_everywhere_then_nothing_left_to_do(lab, ansibl
     assert stats["total_writes"] == 0 and invokes(stats, "hv45") == {}
 
     lab.reset_stats()
-    _run, results = run_playbook(ansible_playbook, lab, out_dir, "kvp_item.yml", "hv45,hv45sync", **REMOVE_OURS)
+    run, results = run_playbook(ansible_playbook, lab, out_dir, "kvp_item.yml", "hv45,hv45sync", "-v", **REMOVE_OURS)
     assert results["hv45"]["changed"] is True and results["hv45sync"]["changed"] is True
+    # At -v each wait for a job says what it waits for, while the task still runs.
+    waits = re.findall(r"^<hv45> hyperv\.avma\.kvp_item: waiting for the job (\S+) \((.+?)\): 4 \(running\)", run.stdout, re.MULTILINE)
+    assert len(waits) == 4 and len({job for job, _name in waits}) == 2, run.stdout
     stats = lab.stats()
     assert invokes(stats, "hv45") == {"Invoke": 2, "Invoke:Msvm_VirtualSystemManagementService.RemoveKvpItems": 2}
     assert stats["machines"]["hv45"]["requests"]["Get"] >= 2  # the jobs, polled until they ended

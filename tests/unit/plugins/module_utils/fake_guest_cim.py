@@ -48,6 +48,7 @@ class FakeGuest:
                  install_refusal=None, registry=None, denied_keys=(), events=(), event_log_error=None, licensing_faults=False,
                  activates_on_install=False, hyperv_vm=True, hardware=None):
         self.display_name = name
+        self.progress_lines = []
         self.os = dict(Caption="Microsoft Windows Server", Version="10.0.%d" % build, BuildNumber=str(build), OperatingSystemSKU=sku,
                        ProductType=3, CSName=name.upper())
         self.edition = {7: "ServerStandard", 8: "ServerDatacenter", 79: "ServerStandardEval", 50: "ServerSolution"}.get(sku, "ServerDatacenter")
@@ -76,6 +77,9 @@ class FakeGuest:
         self.pending_reads = None
 
     # -- what tests look at ------------------------------------------------------------------------------------
+
+    def progress(self, message):
+        self.progress_lines.append(message)
 
     @property
     def writes(self):

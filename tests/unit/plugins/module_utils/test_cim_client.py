@@ -288,6 +288,28 @@ def test_wait_for_job_until_completed(cim_client, wire, sleeps):
         assert base <= delay <= base * 1.25
 
 
+def test_wait_for_job_says_what_it_waits_for_before_each_wait(cim_client, wire, sleeps):
+    running = wire("get_msvm_concretejob_running_synthetic.xml")
+    client, _transport, _clock = cim_client(running, running, wire("get_msvm_concretejob_completed_synthetic.xml"))
+    shown = []
+    client._wsman.progress = shown.append
+    client.wait_for_job(JOB, timeout=300, poll_interval=1.0)
+    assert len(shown) == 2 == len(sleeps)
+    assert shown[0] == f"waiting for the job {JOB_ID} (Removing KVP Items): 4 (running), 40 % done; 0 s of at most 300 s"
+    assert shown[1].endswith(f"; {sleeps[0]:.0f} s of at most 300 s")
+
+
+def test_wait_for_job_progress_bounds_the_hosts_text(cim_client, wire):
+    running = wire("get_msvm_concretejob_running_synthetic.xml").replace(
+        b"<p:ElementName>Removing KVP Items</p:ElementName>", b"<p:ElementName>" + b"x" * 500 + b"\ny</p:ElementName>")
+    running = running.replace(b"<p:PercentComplete>40</p:PercentComplete>", b"<p:PercentComplete>4000</p:PercentComplete>")
+    client, _transport, _clock = cim_client(running, wire("get_msvm_concretejob_completed_synthetic.xml"))
+    shown = []
+    client._wsman.progress = shown.append
+    client.wait_for_job(JOB, timeout=60, poll_interval=1.0)
+    assert shown == [f"waiting for the job {JOB_ID} ({'x' * 80}): 4 (running); 0 s of at most 60 s"]
+
+
 def test_wait_for_job_backoff_is_capped(cim_client, wire, sleeps):
     running = wire("get_msvm_concretejob_running_synthetic.xml")
     client, _transport, _clock = cim_client(*[running] * 7, wire("get_msvm_concretejob_completed_synthetic.xml"))

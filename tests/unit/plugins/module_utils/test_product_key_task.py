@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import json
 
+import re
+
 import pytest
 from fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
 
@@ -380,6 +382,14 @@ def test_activation_is_polled_until_licensed(fake_time):
     result = run(guest, poll_interval=3)
     assert result["after"]["license_status"] == "Licensed"
     assert fake_time.sleeps == [3, 3]
+
+
+def test_each_wait_for_activation_says_what_windows_shows_and_how_long_it_waited(fake_time):
+    guest = avma_guest(activation=("pending", 2))
+    run(guest, activation_timeout=30, poll_interval=3)
+    assert len(guest.progress_lines) == 2
+    assert re.fullmatch(r"waiting for activation: Windows' license status is (\d+) \((\w+)\); 0 s of at most 30 s", guest.progress_lines[0])
+    assert guest.progress_lines[1].endswith("; 3 s of at most 30 s")
 
 
 def test_zero_timeout_reads_once(fake_time):

@@ -163,6 +163,16 @@ def test_http_503_is_retried_with_backoff_then_reported(make_client, sleeps):
     assert sleeps == [1.0, 2.0, 4.0]
 
 
+def test_each_retry_says_why_and_when_before_it_waits(make_client, sleeps):
+    client, _transport = make_client(*[http_error(503)] * 3, retries=2)
+    shown = []
+    client.progress = shown.append
+    with pytest.raises(WinrmTransportError):
+        client.get(OS_URI, {"Name": "x"})
+    assert shown == [f"{GET_OS}: HTTP 503 from http://127.0.10.11:5985/wsman; trying again in 1 s (attempt 2 of 3)",
+                     f"{GET_OS}: HTTP 503 from http://127.0.10.11:5985/wsman; trying again in 2 s (attempt 3 of 3)"]
+
+
 def test_backoff_is_capped(make_client, sleeps):
     client, _transport = make_client(*[http_error(503)] * 8, retries=7, retry_backoff_sec=5.0)
     with pytest.raises(WinrmTransportError):
