@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fault matrix: every module, and the host_setup and guest_activation roles, against each network fault the lab
+"""The fault matrix: every module, and the host_setup, guest_activation and compliance_report roles, against each network fault the lab
 injects (drop before the answer, reset in the middle of the body, a stall past the read timeout, an expired
 enumeration context, an answer lost after the write was applied, HTTP 503), over NTLM with message encryption on
 HTTP and over HTTPS, asserting what a user sees:
@@ -11,7 +11,9 @@ HTTP and over HTTPS, asserting what a user sees:
   state again, reported ``changed`` with a warning when it was applied, or failed with one line naming the machine, the
   operation and the cause; it is repeated only after a 503, which means it was not carried out;
 - ``changed`` is true exactly in the run that changed the lab's state (each write happens once), and the re-runs
-  converge.
+  converge;
+- the compliance report, whose host and guest reads a fault hits, is whole: the same states and evidence as without
+  faults, the guest read after a retry rather than left to the host's view.
 
 Each fault is a rule of count 1 aimed at one module's machine (fleets/fault_matrix.yml gives every module its own), so
 one playbook run covers every module for a fault kind; the lab is reset between runs. The expired context needs a
@@ -22,6 +24,7 @@ Also: machines that never answer are UNREACHABLE in the play recap, a machine th
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -113,11 +116,11 @@ def one_line_naming(message, machine, operation):
     assert "\n" not in message and message.startswith(machine + " (") and operation in message, message
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("machine", [name for name in MODULES if name not in WRITERS])
+READ_CASES = [(machine, kind) for machine in MODULES if machine not in WRITERS for kind in KINDS if applies(machine, kind)]
+
+
+@pytest.mark.parametrize("machine, kind", READ_CASES)
 def test_a_read_succeeds_after_one_retry(runs, machine, kind):
-    if not applies(machine, kind):
-        pytest.skip("no Pull in this module's enumerations")
     _run, results, stats = runs(kind)
     _baseline_run, baseline, baseline_stats = runs(None)
     attempts = results[machine]
@@ -176,7 +179,8 @@ def test_the_matrix_covers_every_module():
 
 # -- roles ----------------------------------------------------------------------------------------------------------
 
-ROLE_FAULTS = {"hvrole": {"operation": "Invoke"}, "grole": {"operation": "Enumerate"}}
+ROLE_FAULTS = {"hvrole": {"operation": "Invoke"}, "grole": {"operation": "Enumerate"},
+               "hvreport": {"operation": "Enumerate"}, "greport": {"operation": "Enumerate"}}
 
 
 @pytest.fixture(scope="module")
@@ -195,16 +199,15 @@ def role_runs(lab, playbook_runner, tmp_path_factory, transport):
             completed = playbook_runner(workdir, "fault_matrix_roles.yml", transport[1],
                                         extra_vars=dict(out_dir=str(out_dir), guest_activation_poll_interval=1, **TIMEOUTS))
             assert completed.returncode == 0, completed.stdout + completed.stderr
-            cache[kind] = (completed, saved(out_dir), lab.stats()["machines"])
+            report = json.loads((out_dir / "report" / "avma-report.json").read_text())
+            cache[kind] = (completed, dict(saved(out_dir), report=report), lab.stats()["machines"])
         return cache[kind]
 
     return run
 
 
 @pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "expired_context"])
-def test_roles_survive_each_fault_and_converge(role_runs, transport, kind):
-    if transport[0] != "http_ntlm":
-        pytest.skip("the roles rows run on the default transport")
+def test_roles_survive_each_fault_and_converge(role_runs, kind):
     _run, results, stats = role_runs(kind)
     _baseline_run, _baseline, baseline_stats = role_runs(None)
     host_runs = results["hvrole"]
@@ -220,6 +223,30 @@ def test_roles_survive_each_fault_and_converge(role_runs, transport, kind):
     assert not any(result.get("failed") for result in guest_runs)
     assert stats["grole"]["writes"]["Invoke:SoftwareLicensingService.InstallProductKey"] == 1
     assert stats["grole"]["faults"] == {kind: 1} and stats["hvrole"]["faults"] == {kind: 1}
+
+
+def report_states(report):
+    """What a reader of the report acts on, VM by VM: its state, the evidence's source and summary, the problems and
+    what would settle an unknown (not the times, which follow the clock of the run)."""
+    return sorted((vm["name"], vm["compliance"], [(item["source"], item["summary"]) for item in vm["evidence"] or []],
+                   sorted(problem["code"] for problem in vm["problems"]), json.dumps(vm["settle"], sort_keys=True), vm["guest"])
+                  for host in report["hosts"] for vm in host["vms"])
+
+
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "expired_context"])
+def test_the_report_reads_past_each_fault_and_is_whole(role_runs, kind):
+    _run, results, stats = role_runs(kind)
+    _baseline_run, baseline, baseline_stats = role_runs(None)
+    report, baseline_report = results["report"], baseline["report"]
+    assert report["summary"]["hosts_failed"] == 0 and report["summary"] == baseline_report["summary"]
+    assert report["scope"]["guests_read"] == ["greport"], "the guest read was retried, not left to the host's view"
+    assert report_states(report) == report_states(baseline_report)
+    assert [(vm["name"], vm["compliance"]) for host in report["hosts"] for vm in host["vms"] if vm["name"] == "greport"] == [
+        ("greport", "compliant")]
+    for machine in ("hvreport", "greport"):
+        assert stats[machine]["faults"] == {kind: 1}
+        assert stats[machine]["requests"]["Enumerate"] == baseline_stats[machine]["requests"]["Enumerate"] + 1, "one retry"
+        assert stats[machine]["total_writes"] == 0
 
 
 # -- UNREACHABLE and FAILED -----------------------------------------------------------------------------------------
