@@ -575,59 +575,31 @@ def encrypt_credssp_message(context, message):
 def decrypt_credssp_message(context, body):
     """Parse an MS-WSMV 2.2.9.1.3 body (one or more parts) and return the plaintext; raise EncryptionError.
 
-    TLS records do not keep the plaintext's length, so each sealed part ends at the next MIME boundary."""
-    plaintext = b""
-    position = 0
-    end_marker = MIME_BOUNDARY + b"--"
-    while not body.startswith(end_marker, position):
-        if not body.startswith(MIME_BOUNDARY + b"\r\n", position):
-            raise EncryptionError("missing MIME boundary at offset %d" % position)
-        header_start = position + len(MIME_BOUNDARY) + 2
-        header_end = body.find(MIME_BOUNDARY, header_start)
-        if header_end < 0:
-            raise EncryptionError("missing the octet-stream part")
-        expected_length = _original_length(body[header_start:header_end], CREDSSP_ENCRYPTED_PROTOCOL)
-        stream_start = header_end + len(MIME_BOUNDARY) + 2
-        if not body.startswith(OCTET_STREAM_HEADER, stream_start):
-            raise EncryptionError("the second part is not application/octet-stream")
-        data_start = stream_start + len(OCTET_STREAM_HEADER) + 4
+    Each octet-stream part is ``uint32 trailer length | TLS records``. TLS records do not keep the plaintext's
+    length, so each sealed part ends at the next MIME boundary."""
+
+    def unwrap(body, stream_start, _expected_length):
+        data_start = stream_start + 4
         data_end = body.find(MIME_BOUNDARY, data_start)
         if data_end < 0:
             raise EncryptionError("truncated encrypted stream")
         try:
-            part = context.unwrap(body[data_start:data_end]).data
+            return context.unwrap(body[data_start:data_end]).data, data_end
         except (spnego.exceptions.SpnegoError, ssl.SSLError) as error:
             raise EncryptionError("cannot unwrap the message: %s" % error) from error
-        if len(part) != expected_length:
-            raise EncryptionError("decrypted length %d differs from Length=%d" % (len(part), expected_length))
-        plaintext += part
-        position = data_end
-    return plaintext
+
+    return _decrypt_parts(body, CREDSSP_ENCRYPTED_PROTOCOL, unwrap)
 
 
 def decrypt_message(context, body):
     """Parse an MS-WSMV 2.2.9.1.1 encrypted body and return the plaintext; raise EncryptionError when it is not one.
 
-    Each part pair is a header part (``OriginalContent: ...;Length=N``) and an octet-stream part holding
-    ``uint32 signature length | signature | sealed data``. NTLM sealing is RC4, so the sealed data is exactly N
-    bytes: its end is found by length, not by searching for the boundary inside binary data.
+    Each octet-stream part holds ``uint32 signature length | signature | sealed data``. NTLM sealing is RC4, so the
+    sealed data is exactly Length bytes: its end is found by length, not by searching for the boundary inside binary
+    data.
     """
-    plaintext = b""
-    position = 0
-    end_marker = MIME_BOUNDARY + b"--"
-    while not body.startswith(end_marker, position):
-        if not body.startswith(MIME_BOUNDARY + b"\r\n", position):
-            raise EncryptionError("missing MIME boundary at offset %d" % position)
-        header_start = position + len(MIME_BOUNDARY) + 2
-        header_end = body.find(MIME_BOUNDARY, header_start)
-        if header_end < 0:
-            raise EncryptionError("missing the octet-stream part")
-        expected_length = _original_length(body[header_start:header_end])
-        stream_start = header_end + len(MIME_BOUNDARY) + 2
-        if body[header_end + len(MIME_BOUNDARY):stream_start] != b"\r\n" or not body.startswith(
-                OCTET_STREAM_HEADER, stream_start):
-            raise EncryptionError("the second part is not application/octet-stream")
-        stream_start += len(OCTET_STREAM_HEADER)
+
+    def unwrap(body, stream_start, expected_length):
         if len(body) < stream_start + 4:
             raise EncryptionError("truncated encrypted stream")
         signature_length = struct.unpack("<I", body[stream_start:stream_start + 4])[0]
@@ -637,14 +609,36 @@ def decrypt_message(context, body):
         if data_end > len(body):
             raise EncryptionError("truncated encrypted stream")
         try:
-            part = context.unwrap_winrm(body[signature_start:data_start], body[data_start:data_end])
+            return context.unwrap_winrm(body[signature_start:data_start], body[data_start:data_end]), data_end
         except spnego.exceptions.SpnegoError as error:
             raise EncryptionError("cannot unwrap the message: %s" % error) from error
+
+    return _decrypt_parts(body, ENCRYPTED_PROTOCOL, unwrap)
+
+
+def _decrypt_parts(body, protocol, unwrap):
+    """The plaintext of an encrypted body: its part pairs in order, each a header part (``OriginalContent:
+    ...;Length=N``) and an octet-stream part that ``unwrap(body, stream_start, N)`` opens, returning the plaintext and
+    where the part ends. Raise EncryptionError for anything else."""
+    parts = []
+    position = 0
+    end_marker = MIME_BOUNDARY + b"--"
+    while not body.startswith(end_marker, position):
+        if not body.startswith(MIME_BOUNDARY + b"\r\n", position):
+            raise EncryptionError("missing MIME boundary at offset %d" % position)
+        header_start = position + len(MIME_BOUNDARY) + 2
+        header_end = body.find(MIME_BOUNDARY, header_start)
+        if header_end < 0:
+            raise EncryptionError("missing the octet-stream part")
+        expected_length = _original_length(body[header_start:header_end], protocol)
+        stream_start = header_end + len(MIME_BOUNDARY) + 2
+        if body[header_end + len(MIME_BOUNDARY):stream_start] != b"\r\n" or not body.startswith(OCTET_STREAM_HEADER, stream_start):
+            raise EncryptionError("the second part is not application/octet-stream")
+        part, position = unwrap(body, stream_start + len(OCTET_STREAM_HEADER), expected_length)
         if len(part) != expected_length:
             raise EncryptionError("decrypted length %d differs from Length=%d" % (len(part), expected_length))
-        plaintext += part
-        position = data_end
-    return plaintext
+        parts.append(part)
+    return b"".join(parts)
 
 
 def _original_length(header_part, protocol=ENCRYPTED_PROTOCOL):
