@@ -105,11 +105,14 @@ def replay_task(document, monkeypatch):
     """Run the capture's task against its recorded answers; returns (result, transport)."""
     task = document["task"]
     params = _with_public_keys(task["params"])
-    window = (document.get("result") or {}).get("since")
-    if window is not None and params.get("since") is not None:
+    result = document.get("result") or {}
+    # activation_events gives its window as since; host_compliance_info as events_since, its events part as since.
+    window = result.get("since") if "since" in params else (result.get("events") or {}).get("since")
+    relative = params.get("since", params.get("events_since"))
+    if window is not None and relative is not None:
         # The task ran at the moment its window ends: the recorded start plus the relative window it was given.
         start = datetime.datetime.fromisoformat(window)
-        span = _events.parse_since(params["since"], now=start) - start
+        span = _events.parse_since(relative, now=start) - start
         monkeypatch.setattr(_events, "utc_now", lambda: start - span)
     transport = ReplayTransport(document["exchanges"])
     client = CimClient(WsmanClient(settings_for(document), transport=transport, sleep=lambda _seconds: None),

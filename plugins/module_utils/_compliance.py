@@ -49,6 +49,9 @@ STATES = (COMPLIANT, NOT_COMPLIANT, UNKNOWN)
 PROBLEMS = {
     "host_unreachable": ("the Hyper-V host could not be read: %(detail)s", "check WinRM and the credentials for this host"),
     "hyperv_missing": ("Hyper-V is not installed or not running on %(host)s", "install the Hyper-V role and restart the host"),
+    "hyperv_unavailable": ("Hyper-V is installed on %(host)s but does not answer (WMI namespace root/virtualization/v2), so its VMs "
+                           "could not be listed", "restart the host to finish installing Hyper-V, and check that the Hyper-V Virtual "
+                           "Machine Management service runs"),
     "host_not_datacenter": ("%(host)s is not Windows Server Datacenter, so it cannot activate guests through AVMA",
                             "run AVMA guests on Datacenter hosts, or license the guests with other keys"),
     "host_not_activated": ("%(host)s is not activated, so its guests cannot activate through AVMA", "activate the Hyper-V host"),
@@ -67,7 +70,7 @@ PROBLEMS = {
                        "remove the stale items (hyperv.avma.product_key with clean_stale_kvp, or hyperv.avma.kvp_item)"),
 }
 
-_HOST_PROBLEM_CODES = ("hyperv_missing", "host_not_datacenter", "host_not_activated")
+_HOST_PROBLEM_CODES = ("hyperv_missing", "hyperv_unavailable", "host_not_datacenter", "host_not_activated")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 

@@ -32,8 +32,7 @@ def capture(lab, playbook_runner, tmp_path_factory):
 def test_every_machine_and_module_of_the_run_is_captured(capture):
     documents = [json.loads(text) for text in capture_scan.capture_texts(capture).values()]
     actions = {document["task"]["action"] for document in documents if document["task"]}
-    assert {"hyperv.avma.host_info", "hyperv.avma.product_key", "hyperv.avma.activation_facts", "hyperv.avma.kvp_info",
-            "hyperv.avma.activation_events"} <= actions
+    assert {"hyperv.avma.host_info", "hyperv.avma.product_key", "hyperv.avma.activation_facts", "hyperv.avma.host_compliance_info"} <= actions
     endpoints = {document["endpoint"] for document in documents}
     assert len(endpoints) == 34  # 5 hosts and 29 guests, each under its own placeholder
     assert all(document["exchanges"] for document in documents)

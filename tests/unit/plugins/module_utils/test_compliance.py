@@ -123,6 +123,15 @@ def test_host_side_requests_on_a_host_that_cannot_activate():
     assert codes(report) == [("hv1", None, "host_not_datacenter"), ("hv1", "web", "avma_host_cannot_activate")]
 
 
+@pytest.mark.parametrize("code", ["hyperv_missing", "hyperv_unavailable"])
+def test_a_host_whose_hyperv_does_not_answer_is_read_but_not_ready(code):
+    no_hyperv = dict(READY_2022, problems=[dict(code=code, vm=None)], ready=False)
+    report = build_report([host("hv1", no_hyperv)], generated_at=NOW)
+    assert report["scope"]["hosts_read"] == ["hv1"] and report["scope"]["hosts_failed"] == []
+    assert codes(report) == [("hv1", None, code)]
+    assert report["hosts"][0]["ready"] is False and report["summary"]["hosts_not_ready"] == 1
+
+
 def test_evaluation_edition_seen_from_the_host():
     report = build_report([host("hv1", vms=[vm("eval", edition="ServerStandardEval")])], generated_at=NOW)
     assert codes(report) == [("hv1", "eval", "evaluation_edition")]
