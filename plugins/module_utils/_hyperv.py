@@ -34,6 +34,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     CimJobFailedError,
     CimJobTimeoutError,
     CimMethodError,
+    WinrmOperationTimeoutError,
     WsmanFaultError,
     WsmanProtocolError,
     answer_lost,
@@ -124,15 +125,21 @@ CLUSTER_NODE = CimClass("root/MSCluster", "MSCluster_Node", (
     CimProperty("Name", "string"),
     CimProperty("State", "uint32"),
 ), keys=("Name",))
+# A VM's resource names its VM in PrivateProperties (an embedded MSCluster_Property) as VmID, the VM's GUID
+# (Microsoft's "Virtual Machine Private Properties"; the Hyper-V PowerShell module reads it so): the resource and its
+# group (the role) carry the VM's name only until someone renames them. The embedded object may come in either form
+# the codec reads; one that does not decode only loses that resource's VmID.
 CLUSTER_RESOURCE = CimClass("root/MSCluster", "MSCluster_Resource", (
     CimProperty("Name", "string"),
     CimProperty("Type", "string"),
     CimProperty("OwnerGroup", "string"),
     CimProperty("OwnerNode", "string"),
+    CimProperty("PrivateProperties", "instance", isolate_errors=True),
 ), keys=("Name",))
 CLUSTER_NODE_STATES = {0: "up", 1: "down", 2: "paused", 3: "joining"}
 VM_RESOURCE_TYPE = "Virtual Machine"
 _VM_RESOURCE_PREFIX = VM_RESOURCE_TYPE + " "
+_VM_ID_PROPERTY = "VmID"
 
 HYPERV_FEATURE = "Microsoft-Hyper-V"
 FEATURE_ENABLED = 1
@@ -350,30 +357,78 @@ def vm_kvp(vm, component, setting):
 # Failover clusters
 
 
+class ClusterNotCheckedError(AvmaError):
+    """The machine has a failover cluster namespace (root/MSCluster) but did not answer for it: access denied (its
+    classes need read access to the cluster), a provider failure, or an answer that could not be read."""
+
+
+# How to give an account what reading the cluster takes (the cluster's own access list, then WMI's on root/MSCluster).
+CLUSTER_ACCESS_REMEDY = ("give the account read access to the cluster (Grant-ClusterAccess -User <account> -ReadOnly on a node) "
+                         "and to the WMI namespace root/MSCluster, or set check_cluster_nodes=false to leave the cluster unchecked on purpose")
+
+
 def _cluster_rows(cim, cim_class, where=None):
-    """The rows of a cluster class, or None when the machine is no cluster node (no root/MSCluster, or no rows)."""
+    """The rows of a cluster class, or None when the machine is no cluster node (no root/MSCluster, or no rows).
+    Raises ClusterNotCheckedError when the machine answered for the namespace with anything else."""
     try:
         rows = cim.query(cim_class, where)
-    except WsmanFaultError as error:
-        if not _missing_virtualization(error):
-            raise
-        return None
+    except (WsmanFaultError, WsmanProtocolError, WinrmOperationTimeoutError) as error:
+        if _missing_virtualization(error):
+            return None
+        if isinstance(error, WinrmOperationTimeoutError) and error.code is None:
+            raise  # no answer at all: not a refusal of the cluster
+        raise ClusterNotCheckedError(f"{cim_class.name} could not be read ({error.message})", machine=error.machine,
+                                     operation=error.operation) from error
     return rows or None
 
 
+class OwnersElsewhere(list):
+    """What ``vms_owned_elsewhere`` found (a list of ``{vm, owner_node, vm_id}``), and ``not_checked``: why the
+    failover cluster could not be asked (None when it was, or when the machine is no cluster node)."""
+
+    def __init__(self, entries=(), not_checked=None):
+        super().__init__(entries)
+        self.not_checked = not_checked
+
+
+def _resource_vm_id(row):
+    """The VM ID (upper case, no braces) a VM resource names in its PrivateProperties, or None."""
+    private = row["PrivateProperties"]
+    value = private.get(_VM_ID_PROPERTY) if isinstance(private, EmbeddedInstance) else None
+    return value.strip().strip("{}").upper() if isinstance(value, str) and is_guid(value.strip()) else None
+
+
+def _resource_names(row):
+    """The names a VM resource is known by in any case: its group (the role), and its own name with and without the
+    "Virtual Machine " that Failover Cluster Manager puts before the VM's name."""
+    resource = row["Name"] or ""
+    names = {resource.casefold()}
+    if resource.startswith(_VM_RESOURCE_PREFIX):
+        names.add(resource[len(_VM_RESOURCE_PREFIX):].casefold())
+    if row["OwnerGroup"]:
+        names.add(row["OwnerGroup"].casefold())
+    return names
+
+
 def vms_owned_elsewhere(cim, host_name, names):
-    """The entries of ``names`` that are VMs of this host's failover cluster running on another node, as
-    ``{vm, owner_node}`` (a VM's resource: Name "Virtual Machine <name>", OwnerGroup its role, OwnerNode)."""
-    rows = _cluster_rows(cim, CLUSTER_RESOURCE, "Type = %s" % wql_string(VM_RESOURCE_TYPE)) or []
+    """The entries of ``names`` that are VMs of this host's failover cluster running on another node, as an
+    OwnersElsewhere of ``{vm, owner_node, vm_id}``. A VM ID is matched against the VmID of each VM resource (which
+    holds whatever the resource and its role are called); a name against the role's name and the resource's name
+    (named after the VM unless renamed). A cluster that does not answer leaves ``not_checked`` set, never an error."""
+    try:
+        rows = _cluster_rows(cim, CLUSTER_RESOURCE, "Type = %s" % wql_string(VM_RESOURCE_TYPE)) or []
+    except ClusterNotCheckedError as error:
+        return OwnersElsewhere(not_checked=error.message)
     here = (host_name or "").casefold()
-    owned = []
+    owned = OwnersElsewhere()
     for entry in names:
-        key = str(entry).strip().casefold()
+        text = str(entry).strip()
+        wanted_id = text.strip("{}").upper() if is_guid(text) else None
         for row in rows:
-            resource = row["Name"] or ""
-            vm_name = row["OwnerGroup"] or (resource[len(_VM_RESOURCE_PREFIX):] if resource.startswith(_VM_RESOURCE_PREFIX) else resource)
-            if key in (vm_name.casefold(), resource.casefold()) and (row["OwnerNode"] or "").casefold() != here:
-                owned.append(dict(vm=str(entry), owner_node=row["OwnerNode"]))
+            vm_id = _resource_vm_id(row)
+            matches = wanted_id == vm_id if wanted_id else text.casefold() in _resource_names(row)
+            if matches and (row["OwnerNode"] or "").casefold() != here:
+                owned.append(dict(vm=str(entry), owner_node=row["OwnerNode"], vm_id=vm_id))
                 break
     return owned
 
@@ -392,11 +447,15 @@ def node_endpoint(addresses, name):
 
 
 def read_cluster(cim, this_node, this_node_activated, addresses):
-    """The host's failover cluster, or None when it is no cluster node: ``{nodes: [{name, state, checked, activated,
-    release, edition_id, error}]}``. Every other node is asked for its own activation over WS-Man with this
-    connection's settings, at node_endpoint(addresses, node); a node that cannot be read is reported with
-    ``checked`` false and the error."""
-    rows = _cluster_rows(cim, CLUSTER_NODE)
+    """The host's failover cluster, or None when it is no cluster node: ``{checked, error, nodes: [{name, state,
+    checked, activated, release, edition_id, error}]}``. Every other node is asked for its own activation over WS-Man
+    with this connection's settings, at node_endpoint(addresses, node); a node that cannot be read is reported with
+    ``checked`` false and the error. A cluster namespace that does not answer (access denied, ...) gives ``checked``
+    false, its ``error`` and no nodes: nothing is known of the other nodes."""
+    try:
+        rows = _cluster_rows(cim, CLUSTER_NODE)
+    except ClusterNotCheckedError as error:
+        return dict(checked=False, error=error.message, nodes=[])
     if rows is None:
         return None
     nodes = []
@@ -419,7 +478,7 @@ def read_cluster(cim, this_node, this_node_activated, addresses):
             except AvmaError as error:
                 node["error"] = str(error)
         nodes.append(node)
-    return dict(nodes=nodes)
+    return dict(checked=True, error=None, nodes=nodes)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -543,6 +602,11 @@ def kvp_info_task(cim, params, check_mode, diff):
         if document["owned_elsewhere"]:
             warnings.append("owned by another node of the failover cluster (run the task against that node): " + ", ".join(
                 "%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in document["owned_elsewhere"]))
+        not_checked = getattr(document["owned_elsewhere"], "not_checked", None)
+        document["owned_elsewhere"] = list(document["owned_elsewhere"])
+        if not_checked and document["missing_vms"]:
+            warnings.append("whether another node of the failover cluster runs %s could not be checked: %s; %s"
+                            % (", ".join(document["missing_vms"]), not_checked, CLUSTER_ACCESS_REMEDY))
     document = _masked(document, params.get("mask_values"))
     result = dict(changed=False)
     if query is None:
@@ -694,11 +758,12 @@ def select_for_change(vms, params, cim=None, host_name=None):
             raise AvmaValueError("these names belong to more than one VM; give the VM ID instead: " + ", ".join(ambiguous))
     selected, missing = select_vms(vms, wanted if wanted else None)
     if missing:
-        owned = vms_owned_elsewhere(cim, host_name, missing) if cim is not None else []
+        owned = vms_owned_elsewhere(cim, host_name, missing) if cim is not None else OwnersElsewhere()
         if owned:
             raise AvmaValueError("these VMs run on another node of the failover cluster; run the task against that node: "
                                  + ", ".join("%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in owned))
-        raise AvmaValueError("no VM of this host is named or has the ID: " + ", ".join(missing))
+        unchecked = f" (whether another node of the failover cluster runs them could not be checked: {owned.not_checked})" if owned.not_checked else ""
+        raise AvmaValueError("no VM of this host is named or has the ID: " + ", ".join(missing) + unchecked)
     return selected
 
 
@@ -960,7 +1025,7 @@ def readiness_problems(host, vms, virtualization_answered, cluster=None):
     ``data_exchange_off`` and ``data_exchange_not_ok`` (a running VM whose Data Exchange reports a status other than OK
     or Degraded: Degraded is an older protocol version, working normally); and per other node of a failover cluster
     ``cluster_node_not_activated`` and ``cluster_node_unchecked`` (every node must be activated for guests to stay
-    activated wherever they run).
+    activated wherever they run), or ``cluster_not_checked`` when the cluster itself did not answer.
     """
     problems = [dict(problem, vm=None) for problem in host_problems(host["os"]["release"], host["os"]["edition_id"], host["activated"])]
     if not host["hyperv_installed"]:
@@ -970,6 +1035,9 @@ def readiness_problems(host, vms, virtualization_answered, cluster=None):
     elif not virtualization_answered:
         problems.append(_problem("hyperv_unavailable", "the Hyper-V role is installed but its WMI namespace root/virtualization/v2 does not answer",
                                  "restart the host to finish installing Hyper-V, and check that the Hyper-V Virtual Machine Management service runs"))
+    if cluster is not None and not cluster["checked"]:
+        problems.append(_problem("cluster_not_checked", f"the failover cluster could not be read ({cluster['error']}), so whether its "
+                                 "other nodes are activated is not known", CLUSTER_ACCESS_REMEDY))
     for node in (cluster or {}).get("nodes", []):
         if (node["name"] or "").casefold() == (host["name"] or "").casefold():
             continue
@@ -1042,5 +1110,9 @@ def read_host_readiness(cim, params=None):
 
 @names_the_machine
 def host_info_task(cim, params, check_mode, diff):
-    """The host_info task: read-only."""
-    return dict(changed=False, **read_host_readiness(cim, params))
+    """The host_info task: read-only. A failover cluster that could not be read is also a warning."""
+    result = dict(changed=False, **read_host_readiness(cim, params))
+    if result["cluster"] is not None and not result["cluster"]["checked"]:
+        result["warnings"] = ["the failover cluster could not be read, so the other nodes' activation was not checked: %s; %s"
+                              % (result["cluster"]["error"], CLUSTER_ACCESS_REMEDY)]
+    return result

@@ -33,6 +33,10 @@ options:
     description:
       - Read the failover cluster's nodes (C(MSCluster_Node) in C(root/MSCluster)) and ask every other node whether it
         is activated. A host outside a cluster (no C(root/MSCluster) namespace) is not affected.
+      - Reading the cluster takes read access to the cluster (C(Grant-ClusterAccess -ReadOnly)) and to the WMI namespace
+        C(root/MSCluster). When the host refuses it (access denied) or cannot answer for it, the task still succeeds:
+        C(cluster.checked) is false, the problem V(cluster_not_checked) and a warning say why, and nothing is claimed
+        about the other nodes.
       - Reading the cluster over WS-Management is unconfirmed on a real cluster; the live suite reports what it shows.
     type: bool
     default: true
@@ -177,8 +181,9 @@ problems:
         - V(host_release_unknown), V(host_not_datacenter), V(host_not_activated), V(hyperv_missing),
           V(hyperv_unavailable), and per VM V(data_exchange_off) and V(data_exchange_not_ok) (a running VM whose Data
           Exchange reports a status other than OK or Degraded; Degraded means the exchange works with an older
-          protocol version, typically older integration services in the guest), and per other cluster node
-          V(cluster_node_not_activated) and V(cluster_node_unchecked).
+          protocol version, typically older integration services in the guest), per other cluster node
+          V(cluster_node_not_activated) and V(cluster_node_unchecked), and V(cluster_not_checked) when the failover
+          cluster itself could not be read (so the other nodes are not known).
       type: str
     message:
       description: What is wrong.
@@ -194,8 +199,14 @@ cluster:
   returned: success
   type: dict
   contains:
+    checked:
+      description: Whether the cluster could be read; false when the host refused it (access denied) or failed to answer for it.
+      type: bool
+    error:
+      description: Why the cluster could not be read; null when it was.
+      type: str
     nodes:
-      description: Every node, this one included.
+      description: Every node, this one included; empty when the cluster could not be read.
       type: list
       elements: dict
       contains:

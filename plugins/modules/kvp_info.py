@@ -242,7 +242,10 @@ vms:
       type: list
       elements: dict
 missing_vms:
-  description: Entries of O(vms) that matched no VM, on this host or elsewhere in its failover cluster.
+  description:
+    - Entries of O(vms) that matched no VM, on this host or elsewhere in its failover cluster.
+    - When the cluster could not be read (access denied to C(root/MSCluster)), they are listed here and a warning says
+      that another node may run them.
   returned: O(scope=host) and no O(query)
   type: list
   elements: str
@@ -250,12 +253,16 @@ owned_elsewhere:
   description:
     - Entries of O(vms) that are VMs of this host's failover cluster running on another node (from
       C(MSCluster_Resource) of type C(Virtual Machine)); read their KVP data on that node.
+    - A VM ID is found whatever its cluster role is called (the resource's C(PrivateProperties) name it by C(VmID)); a
+      VM name is found when the role or the resource carries it, as Failover Cluster Manager names them until they are
+      renamed. Give the VM ID for a VM whose role was renamed.
   returned: O(scope=host) and no O(query)
   type: list
   elements: dict
   contains:
     vm: {description: The entry of O(vms)., type: str}
     owner_node: {description: The node that runs the VM now., type: str}
+    vm_id: {description: "The VM's ID from its cluster resource; null when the resource did not give it.", type: str}
 guest_registry:
   description: The guest's KVP registry keys, each as name -> value (string values only).
   returned: O(scope=guest) and no O(query)

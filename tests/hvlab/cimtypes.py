@@ -22,10 +22,12 @@ INTEGER_RANGES = {
     "sint64": (-2 ** 63, 2 ** 63 - 1),
 }
 # ``embedded_instance``: a string holding the CIM-XML text of an instance (MOF: string with the EmbeddedInstance
-# qualifier), rendered in the machine's embedded-instance form. ``reference``: a REF method parameter, read and
-# written as an endpoint reference (never stored in an instance).
+# qualifier), rendered in the machine's embedded-instance form. ``embedded_object``: a property typed by a class
+# (MOF ``MSCluster_Property PrivateProperties``), kept as CIM-XML text too and rendered in the machine's
+# embedded-object form. ``reference``: a REF method parameter, read and written as an endpoint reference (never
+# stored in an instance).
 CIM_TYPES = frozenset(INTEGER_RANGES) | {"string", "boolean", "datetime", "real32", "real64", "embedded_instance",
-                                         "reference"}
+                                         "embedded_object", "reference"}
 
 NEVER = "1601-01-01T00:00:00Z"
 

@@ -12,14 +12,23 @@
   the endpoint-reference XML its method made (``methods_hyperv.endpoint_reference``);
 - embedded instances (``embedded_instance`` properties, CIM-XML text) in one of ``EMBEDDED_INSTANCE_FORMS``: escaped
   text (what the WMI plugin does with a string), CDATA, or the INSTANCE element nested unescaped. Which one Windows
-  sends is unconfirmed (avma-facts "Unconfirmed" 5); the fleet file picks it per machine.
+  sends is unconfirmed (avma-facts "Unconfirmed" 5); the fleet file picks it per machine;
+- embedded objects (``embedded_object`` properties: a property typed by a class, such as MSCluster_Resource's
+  PrivateProperties) in one of ``EMBEDDED_OBJECT_FORMS``: ``wscim``, the instance as an element of its own inside the
+  property element, one child element per property (DSP0227's mapping of an embedded instance), or ``cim_xml``, its
+  CIM-XML text in the machine's embedded-instance form. Which one Windows sends is unconfirmed.
 """
 
 from .cimtypes import to_wire
-from .namespaces import ANONYMOUS, CIM_NAMESPACE_SELECTOR, NS
+from .xmlsafe import parse_xml
+from .namespaces import ANONYMOUS, CIM_NAMESPACE_SELECTOR, NS, WMI_URI_PREFIX
 from .xmltext import element, escape_attribute, escape_text
 
 EMBEDDED_INSTANCE_FORMS = ("escaped", "cdata", "nested")
+EMBEDDED_OBJECT_FORMS = ("wscim", "cim_xml")
+# The namespace the lab gives the class element of a WS-CIM embedded object (the class's WMI resource URI; the
+# embedded classes it serves live in root/MSCluster).
+EMBEDDED_OBJECT_NAMESPACE = "root/MSCluster"
 
 
 def _embedded_text(text, form):
@@ -30,7 +39,20 @@ def _embedded_text(text, form):
     return escape_text(text)
 
 
-def _values(prop, value, tag, datetime_tag, embedded_form="escaped"):
+def _wscim_object(text):
+    """The WS-CIM element of an embedded object stored as CIM-XML text (the lab's own, always well formed)."""
+    instance = parse_xml(text)
+    class_name = instance.get("CLASSNAME")
+    uri = "%s%s/%s" % (WMI_URI_PREFIX, EMBEDDED_OBJECT_NAMESPACE, class_name)
+    parts = []
+    for prop in instance:
+        name, value = prop.get("NAME"), prop.find("VALUE")
+        parts.append('<q:%s xsi:nil="true"/>' % name if value is None else "<q:%s>%s</q:%s>" % (name, escape_text(value.text or ""), name))
+    body = "".join(parts)
+    return '<q:%s xmlns:q="%s" xsi:type="q:%s_Type">%s</q:%s>' % (class_name, escape_attribute(uri), class_name, body, class_name)
+
+
+def _values(prop, value, tag, datetime_tag, embedded_form="escaped", object_form="wscim"):
     """The element(s) for one property value."""
     if value is None:
         if prop.is_array:
@@ -43,6 +65,8 @@ def _values(prop, value, tag, datetime_tag, embedded_form="escaped"):
             text = item
         elif prop.cim_type == "embedded_instance":
             text = _embedded_text(item, embedded_form)
+        elif prop.cim_type == "embedded_object":
+            text = _wscim_object(item) if object_form == "wscim" else _embedded_text(item, embedded_form)
         else:
             text = escape_text(to_wire(prop.cim_type, item))
         if prop.cim_type == "datetime":
@@ -51,18 +75,18 @@ def _values(prop, value, tag, datetime_tag, embedded_form="escaped"):
     return "".join(parts)
 
 
-def render_instance(cim_class, instance, resource_uri, embedded_form="escaped"):
+def render_instance(cim_class, instance, resource_uri, embedded_form="escaped", object_form="wscim"):
     """A whole instance; ``resource_uri`` is the class's resource URI the client used (WMI or DMTF form)."""
-    body = "".join(_values(prop, instance[prop.name], "p:" + prop.name, "cim:Datetime", embedded_form)
+    body = "".join(_values(prop, instance[prop.name], "p:" + prop.name, "cim:Datetime", embedded_form, object_form)
                    for prop in cim_class.properties)
     return '<p:%s xmlns:xsi="%s" xmlns:p="%s" xmlns:cim="%s" xsi:type="p:%s_Type">%s</p:%s>' % (
         cim_class.name, NS["xsi"], escape_attribute(resource_uri), NS["cim"], cim_class.name, body, cim_class.name)
 
 
-def render_fragment(cim_class, instance, property_names, embedded_form="escaped"):
+def render_fragment(cim_class, instance, property_names, embedded_form="escaped", object_form="wscim"):
     """The selected properties of an instance as ``w:XmlFragment``, in the class's property order."""
     wanted = {name.lower() for name in property_names}
-    body = "".join(_values(prop, instance[prop.name], prop.name, "Datetime", embedded_form)
+    body = "".join(_values(prop, instance[prop.name], prop.name, "Datetime", embedded_form, object_form)
                    for prop in cim_class.properties if prop.name.lower() in wanted)
     return '<w:XmlFragment xmlns:xsi="%s" xmlns:w="%s">%s</w:XmlFragment>' % (NS["xsi"], NS["w"], body)
 

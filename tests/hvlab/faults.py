@@ -33,6 +33,8 @@ WMI_ERROR_TEXTS = {
     WBEM_E_INVALID_METHOD_PARAMETERS: ("Invalid method Parameter(s) ", 4, 5),
 }
 
+ERROR_ACCESS_DENIED = 5  # Win32
+
 # ERROR_WSMAN_* codes.
 RESOURCE_NOT_FOUND = 2150858752
 INVALID_ACTIONURI = 2150858753
@@ -185,6 +187,22 @@ def invalid_namespace(namespace):
         code=RESOURCE_NOT_FOUND, subcode="a:DestinationUnreachable", detail="InvalidResourceURI",
         reason="The WS-Management service cannot process the request. The WMI namespace %s does not exist. " % namespace,
         wmi=WmiError(WBEM_E_INVALID_NAMESPACE, "ConnectServer", namespace))
+
+
+def access_denied():
+    """ERROR_ACCESS_DENIED as WinRM itself words it (r4sd/go-wsman's fixture fault_access_denied.xml): s:Sender,
+    w:AccessDenied, WSManFault Code 5, "Access is denied."."""
+    return WsmanFault(code=ERROR_ACCESS_DENIED, subcode="w:AccessDenied", reason="Access is denied. ")
+
+
+def wmi_access_denied(namespace, class_name):
+    """WBEM_E_ACCESS_DENIED from a WMI provider (root/MSCluster needs read access to the cluster) as WinRM passes
+    provider errors on: w:AccessDenied with the HRESULT as WSManFault Code and in MSFT_WmiError (unconfirmed)."""
+    return WsmanFault(
+        code=WBEM_E_ACCESS_DENIED, subcode="w:AccessDenied",
+        reason="The WS-Management service cannot process the request. The WMI service or the WMI provider returned an "
+               "access denied error. ",
+        wmi=WmiError(WBEM_E_ACCESS_DENIED, "ExecQuery", "%s:%s" % (namespace, class_name)))
 
 
 def instance_not_found():

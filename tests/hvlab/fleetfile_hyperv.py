@@ -11,14 +11,15 @@ import dataclasses
 import re
 
 from . import catalog
-from .cimxml import EMBEDDED_INSTANCE_FORMS
+from .cimxml import EMBEDDED_INSTANCE_FORMS, EMBEDDED_OBJECT_FORMS
+from .classes_cluster import CLUSTER_ACCESS, CLUSTER_RESOURCE_NAMES
 from .eventlog import EVENT_LANGUAGES
 from .kvp_items import NAMED_ENTITY_ANSWERS
 from .fleetspec import HypervSpec, OsSpec, SyntheticVmsSpec, VmSpec, WireSpec
 
 VM_FIELDS = {"name", "state", "data_exchange", "status", "fqdn", "guest_items", "host_items", "raw_guest_items"}
 HYPERV_FIELDS = {"installed", "jobs", "job_polls", "job_seconds", "job_success_state", "data_exchange_switch", "add_existing",
-                 "cluster"}
+                 "cluster", "cluster_access", "cluster_resource_names"}
 SYNTHETIC_FIELDS = {"count", "name_prefix", "running", "data_exchange", "os", "guest_items"}
 WIRE_CHOICES = {
     "embedded_instance_form": EMBEDDED_INSTANCE_FORMS,
@@ -27,12 +28,15 @@ WIRE_CHOICES = {
     "named_entities": NAMED_ENTITY_ANSWERS,
     "event_order": ("oldest_first", "newest_first"),
     "event_language": EVENT_LANGUAGES,
+    "embedded_object_form": EMBEDDED_OBJECT_FORMS,
 }
 WIRE_FIELDS = set(WIRE_CHOICES)
 HYPERV_CHOICES = {
     "job_success_state": ("completed", "completed_with_warnings"),
     "data_exchange_switch": ("resource_settings", "guest_service_settings", "both"),
     "add_existing": ("invalid_parameter", "job_failure"),
+    "cluster_access": CLUSTER_ACCESS,
+    "cluster_resource_names": CLUSTER_RESOURCE_NAMES,
 }
 # Msvm_KvpExchangeComponent.OperationalStatus[0] of a VM whose Data Exchange runs (avma-facts section 6).
 KVP_STATUS = {"ok": 2, "degraded": 3, "non_recoverable": 7, "no_contact": 12, "lost_communication": 13}
@@ -168,6 +172,9 @@ def _hyperv(reader, kind):
     cluster = raw.get("cluster", "")
     if not isinstance(cluster, str):
         reader.fail("hyperv.cluster", "must be the cluster's name (a string)")
+    for name in ("cluster_access", "cluster_resource_names"):
+        if not cluster and choices[name] != getattr(HypervSpec, name):
+            reader.fail("hyperv.%s" % name, "applies to a node of a failover cluster (hyperv.cluster)")
     return HypervSpec(
         **choices, cluster=cluster,
         installed=_bool(reader, "hyperv.installed", raw.get("installed"), True), jobs=jobs,

@@ -94,6 +94,7 @@ class WireSpec:
     named_entities: str = "invalid_parameter"
     event_order: str = "oldest_first"
     event_language: str = "en"
+    embedded_object_form: str = "wscim"
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class HypervSpec:
     data_exchange_switch: str = "resource_settings"
     add_existing: str = "invalid_parameter"
     cluster: str = ""
+    cluster_access: str = "allowed"
+    cluster_resource_names: str = "vm_name"
 
 
 @dataclass(frozen=True)

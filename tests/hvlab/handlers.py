@@ -117,12 +117,12 @@ def _instances(exchange, cim_class):
     return instances
 
 
-def _render_item(resource, cim_class, instance, properties, mode, embedded_form):
+def _render_item(resource, cim_class, instance, properties, mode, wire):
     uri = resource.class_uri(cim_class)
     if properties is None:
-        data = render_instance(cim_class, instance, uri, embedded_form)
+        data = render_instance(cim_class, instance, uri, wire.embedded_instance_form, wire.embedded_object_form)
     else:
-        data = render_fragment(cim_class, instance, properties, embedded_form)
+        data = render_fragment(cim_class, instance, properties, wire.embedded_instance_form, wire.embedded_object_form)
     if mode is None:
         return data
     epr = render_epr(cim_class, instance, uri, resource.epr_namespace)
@@ -147,8 +147,8 @@ def enumerate_(exchange):
     else:
         cim_class, properties = resource.cim_class, None
         instances = _instances(exchange, cim_class)
-    form = exchange.machine.spec.wire.embedded_instance_form
-    items = [_render_item(resource, cim_class, instance, properties, mode, form) for instance in instances]
+    wire = exchange.machine.spec.wire
+    items = [_render_item(resource, cim_class, instance, properties, mode, wire) for instance in instances]
     context = exchange.contexts.open(exchange.machine.name, items)
     if body.find(qname("w", "OptimizeEnumeration")) is None:
         return Outcome(exchange.respond(
@@ -244,9 +244,10 @@ def _target_instance(exchange, resource):
 # The CIM-XML schema resource of PowerShell CIM sessions (shared/reference/wire/cim_get_class_schema_request_real.xml):
 # a Get with the __cimnamespace and ClassName selectors answers the class definition. Its answer's shape is not in
 # any public capture; the lab answers a DSP0201 CLASS element, embedded-instance properties as strings with an
-# EmbeddedInstance qualifier (as the MOF declares them).
+# EmbeddedInstance qualifier (as the MOF declares them), embedded objects the same way, naming their class.
 CIM_XML_SCHEMA_URI = "http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/*"
-_CIM_XML_TYPES = {"embedded_instance": "string"}
+_CIM_XML_TYPES = {"embedded_instance": "string", "embedded_object": "string"}
+_EMBEDDED_CLASSES = {"embedded_instance": "Msvm_KvpExchangeDataItem", "embedded_object": "MSCluster_Property"}
 
 
 def _class_schema(exchange):
@@ -261,8 +262,8 @@ def _class_schema(exchange):
         if prop.cim_type == "reference":
             parts.append('<PROPERTY.REFERENCE NAME="%s">%s</PROPERTY.REFERENCE>' % (prop.name, key))
             continue
-        embedded = ('<QUALIFIER NAME="EmbeddedInstance" TYPE="string"><VALUE>Msvm_KvpExchangeDataItem</VALUE></QUALIFIER>'
-                    if prop.cim_type == "embedded_instance" else "")
+        embedded = ('<QUALIFIER NAME="EmbeddedInstance" TYPE="string"><VALUE>%s</VALUE></QUALIFIER>' % _EMBEDDED_CLASSES[prop.cim_type]
+                    if prop.cim_type in _EMBEDDED_CLASSES else "")
         tag = "PROPERTY.ARRAY" if prop.is_array else "PROPERTY"
         parts.append('<%s NAME="%s" TYPE="%s">%s%s</%s>' % (tag, prop.name, _CIM_XML_TYPES.get(prop.cim_type, prop.cim_type), key, embedded, tag))
     parts.append("</CLASS>")
@@ -274,8 +275,9 @@ def get(exchange):
         return _class_schema(exchange)
     resource = _class_resource(exchange)
     instance = _target_instance(exchange, resource)
+    wire = exchange.machine.spec.wire
     body = render_instance(resource.cim_class, instance, resource.class_uri(resource.cim_class),
-                           exchange.machine.spec.wire.embedded_instance_form)
+                           wire.embedded_instance_form, wire.embedded_object_form)
     return Outcome(exchange.respond(Action.GET_RESPONSE, body))
 
 

@@ -13,7 +13,7 @@ import collection_import  # noqa: F401 pylint: disable=unused-import
 import pytest
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient, EmbeddedInstance
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import CimMethodError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError, CimMethodError
 from ansible_collections.hyperv.avma.plugins.module_utils._events import ACTIVATION_EVENTS_SPEC, activation_events_task
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_licensing import SOFTWARE_LICENSING_PRODUCT, activation_facts_task
 from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import (
@@ -170,17 +170,55 @@ def test_host_info_checks_the_activation_of_every_cluster_node(lab, connect):
 
 
 def test_a_vm_on_another_node_is_owned_elsewhere_and_follows_a_migration(lab, connect):
+    vm_id = vm_id_of(connect("fhc2"), "db-cl")
     result = kvp_info_task(connect("fhc1"), params_for(KVP_INFO_SPEC, vms=["db-cl"]), False, False)
     assert result["vms"] == [] and result["missing_vms"] == []
-    assert result["owned_elsewhere"] == [dict(vm="db-cl", owner_node="FHC2")]
+    assert result["owned_elsewhere"] == [dict(vm="db-cl", owner_node="FHC2", vm_id=vm_id)]
     lab.admin("POST", "/migrate", {"vm": "db-cl", "to": "fhc1"})
     try:
         moved = kvp_info_task(connect("fhc1"), params_for(KVP_INFO_SPEC, vms=["db-cl"]), False, False)
         assert [vm["name"] for vm in moved["vms"]] == ["db-cl"]
         left = kvp_info_task(connect("fhc2"), params_for(KVP_INFO_SPEC, vms=["db-cl"]), False, False)
-        assert left["owned_elsewhere"] == [dict(vm="db-cl", owner_node="FHC1")]
+        assert left["owned_elsewhere"] == [dict(vm="db-cl", owner_node="FHC1", vm_id=vm_id)]
     finally:
         lab.admin("POST", "/migrate", {"vm": "db-cl", "to": "fhc2"})
+
+
+def vm_id_of(cim, name):
+    _host, vms = read_vms(cim)
+    return next(vm["id"] for vm in vms if vm["name"] == name)
+
+
+@pytest.mark.parametrize("asked, owner, vm", [("fhr1", "fhr2", "app-r2"), ("fhr2", "fhr1", "app-r1")])
+def test_a_vm_whose_cluster_role_was_renamed_is_found_by_its_vm_id(lab, connect, asked, owner, vm):
+    vm_id = vm_id_of(connect(owner), vm)
+    result = kvp_info_task(connect(asked), params_for(KVP_INFO_SPEC, vms=[vm_id.lower(), vm]), False, False)
+    assert result["owned_elsewhere"] == [dict(vm=vm_id.lower(), owner_node=owner.upper(), vm_id=vm_id)]
+    # the VM's name is on neither the resource nor its role: it is not guessed, and the warning says so
+    assert result["missing_vms"] == [vm]
+    role = "Role " + vm_id[:8]
+    by_role = kvp_info_task(connect(asked), params_for(KVP_INFO_SPEC, vms=[role]), False, False)
+    assert by_role["owned_elsewhere"] == [dict(vm=role, owner_node=owner.upper(), vm_id=vm_id)]
+    with pytest.raises(AvmaValueError, match=r"run on another node of the failover cluster.*\(%s\)" % owner.upper()):
+        kvp_item_task(connect(asked), params_for(KVP_ITEM_SPEC, vms=[vm_id], items={"hyperv.avma.x": "1"}), False, False)
+
+
+@pytest.mark.parametrize("host, cause", [("fhd1", "WMI error 0x80041003"), ("fhd2", "WS-Man fault 5 (w:AccessDenied")])
+def test_a_node_that_refuses_the_cluster_is_not_checked_and_the_task_succeeds(lab, connect, host, cause):
+    lab.reset_stats()
+    result = host_info_task(connect(host), params_for(HOST_INFO_SPEC), False, False)
+    assert "failed" not in result and result["cluster"]["checked"] is False and result["cluster"]["nodes"] == []
+    assert cause in result["cluster"]["error"]
+    assert [problem["code"] for problem in result["problems"]] == ["cluster_not_checked"] and result["ready"] is False
+    assert "Grant-ClusterAccess" in result["problems"][0]["remedy"]
+    assert len(result["warnings"]) == 1 and cause in result["warnings"][0]
+    other = "fhd2" if host == "fhd1" else "fhd1"
+    assert lab.stats()["machines"][other]["requests"] == {}, "no other node is asked about"
+    kvp = kvp_info_task(connect(host), params_for(KVP_INFO_SPEC, vms=["somewhere"]), False, False)
+    assert kvp["missing_vms"] == ["somewhere"] and kvp["owned_elsewhere"] == []
+    assert any("could not be checked" in warning and cause in warning for warning in kvp["warnings"])
+    with pytest.raises(AvmaValueError, match=r"no VM of this host is named or has the ID: somewhere \(whether another node"):
+        kvp_item_task(connect(host), params_for(KVP_ITEM_SPEC, vms=["somewhere"], items={"hyperv.avma.x": "1"}), False, False)
 
 
 # -- 8: smaller points -----------------------------------------------------------------------------------------------

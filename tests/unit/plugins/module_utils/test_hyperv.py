@@ -87,6 +87,7 @@ class FakeHost:
         self.unparsable = set()     # registry keys or value names whose answer is not XML
         self.jobs = {}
         self.cluster_nodes = None   # rows of MSCluster_Node; None: no root/MSCluster namespace
+        self.cluster_refusal = None  # the error every read of root/MSCluster raises (access denied, ...)
         self.cluster_resources = []
         self.siblings = {}          # address -> FakeHost, what sibling() reaches (other cluster nodes)
 
@@ -119,6 +120,8 @@ class FakeHost:
         self.calls.append(("query", cim_class.name))
         if cim_class.namespace == "root/virtualization/v2" and not (self.hyperv and self.namespace_answers):
             raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/virtualization/v2 does not exist.")
+        if cim_class.namespace == "root/MSCluster" and self.cluster_refusal is not None:
+            raise self.cluster_refusal
         if cim_class.namespace == "root/MSCluster" and self.cluster_nodes is None:
             raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/MSCluster does not exist.")
         if cim_class.name in ("Msvm_KvpExchangeComponent", "Msvm_KvpExchangeComponentSettingData") and self.oversized:
@@ -744,7 +747,7 @@ def test_a_vm_owned_by_another_node_is_not_missing():
                                dict(Name="Virtual Machine db02", Type="Virtual Machine", OwnerGroup="db02", OwnerNode="HV02")]
     result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["web01", "DB02", "nowhere"]), False, False)
     assert [vm["name"] for vm in result["vms"]] == ["web01"]
-    assert result["owned_elsewhere"] == [dict(vm="DB02", owner_node="HV02")]
+    assert result["owned_elsewhere"] == [dict(vm="DB02", owner_node="HV02", vm_id=None)]
     assert result["missing_vms"] == ["nowhere"]
     assert any("DB02 (HV02)" in warning for warning in result["warnings"])
 
@@ -771,3 +774,64 @@ def test_a_change_of_a_vm_another_node_runs_names_that_node():
         kvp_item_task(model, params_for(KVP_ITEM_SPEC, vms=["db02"], items={"a": "1"}), False, False)
     with pytest.raises(AvmaValueError, match="no VM of this host is named or has the ID: ghost"):
         integration_service_task(model, params_for(INTEGRATION_SERVICE_SPEC, vms=["ghost"]), False, False)
+
+
+VM_DB = "5B1D0A6E-33C4-4D8F-9A2B-7E6F5D4C3B2A"
+ACCESS_DENIED = {
+    "wmi": WsmanFaultError(code=0x80041003, wmi_code=0x80041003, fault_subcode="w:AccessDenied", reason="Access denied"),
+    "wsman": WsmanFaultError(code=5, wmi_code=None, fault_subcode="w:AccessDenied", reason="Access is denied."),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ACCESS_DENIED))
+def test_a_cluster_that_refuses_access_is_not_checked_and_claims_nothing(form):
+    model = clustered_host()
+    model.cluster_refusal = ACCESS_DENIED[form]
+    result = host_info_task(model, params_for(HOST_INFO_SPEC, cluster_node_addresses={"hv02": "10.0.0.2"}), False, False)
+    assert result["cluster"]["checked"] is False and result["cluster"]["nodes"] == []
+    assert "MSCluster_Node could not be read" in result["cluster"]["error"] and "Access" in result["cluster"]["error"]
+    assert [problem["code"] for problem in result["problems"]] == ["cluster_not_checked"] and result["ready"] is False
+    assert "Grant-ClusterAccess" in result["problems"][0]["remedy"]
+    assert len(result["warnings"]) == 1 and "not checked" in result["warnings"][0]
+    assert not any(call[0] == "sibling" for call in model.calls)
+
+
+def test_a_cluster_that_refuses_access_leaves_missing_vms_missing_with_a_warning():
+    model = clustered_host()
+    model.cluster_refusal = ACCESS_DENIED["wmi"]
+    result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["web01", "db02"]), False, False)
+    assert [vm["name"] for vm in result["vms"]] == ["web01"] and result["missing_vms"] == ["db02"]
+    assert result["owned_elsewhere"] == [] and type(result["owned_elsewhere"]) is list
+    assert any("whether another node of the failover cluster runs db02 could not be checked" in warning for warning in result["warnings"])
+    with pytest.raises(AvmaValueError, match=r"no VM of this host is named or has the ID: db02 \(whether another node .* could not be checked"):
+        kvp_item_task(model, params_for(KVP_ITEM_SPEC, vms=["db02"], items={"a": "1"}), False, False)
+
+
+def test_a_cluster_that_does_not_answer_at_all_still_fails_the_task():
+    model = clustered_host()
+    model.cluster_refusal = WinrmTransportError("connection reset", kind="reset", machine="hv01", operation="Enumerate MSCluster_Node")
+    with pytest.raises(WinrmTransportError):
+        host_info_task(model, params_for(HOST_INFO_SPEC), False, False)
+
+
+@pytest.mark.parametrize("private", [
+    EmbeddedInstance("MSCluster_Property", {"VmID": VM_DB.lower()}),
+    EmbeddedInstance("MSCluster_Property", {"VmId": "{%s}" % VM_DB}),
+])
+def test_a_renamed_vm_resource_is_found_by_the_vm_id_in_its_private_properties(private):
+    model = clustered_host()
+    model.cluster_resources = [dict(Name="Virtual Machine SQL role", Type="Virtual Machine", OwnerGroup="SQL role", OwnerNode="HV02",
+                                    PrivateProperties=private)]
+    result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=[VM_DB.lower(), "db02"]), False, False)
+    assert result["owned_elsewhere"] == [dict(vm=VM_DB.lower(), owner_node="HV02", vm_id=VM_DB)]
+    assert result["missing_vms"] == ["db02"], "a name the resource and its role do not carry is not guessed"
+    by_role = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["sql ROLE"]), False, False)
+    assert by_role["owned_elsewhere"] == [dict(vm="sql ROLE", owner_node="HV02", vm_id=VM_DB)]
+
+
+def test_an_undecodable_private_properties_only_loses_that_vm_id():
+    model = clustered_host()
+    model.cluster_resources = [dict(Name="Virtual Machine db02", Type="Virtual Machine", OwnerGroup="db02", OwnerNode="HV02",
+                                    PrivateProperties=UndecodableValue(reason="not XML", size=9))]
+    result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["db02", VM_DB]), False, False)
+    assert result["owned_elsewhere"] == [dict(vm="db02", owner_node="HV02", vm_id=None)] and result["missing_vms"] == [VM_DB]
