@@ -45,6 +45,10 @@ _HOST_PROPERTIES = frozenset(name.lower() for name in (
 _SYSTEM_CLASSES = frozenset(name.lower() for name in (
     "Msvm_ComputerSystem", "MSCluster_Node", "MSCluster_Cluster", "MSCluster_ResourceGroup",
 ))
+# A VM's cluster resource: OwnerGroup is its role (named after the VM unless renamed), OwnerNode a node, and Name
+# "Virtual Machine <role>" as Failover Cluster Manager names it.
+_RESOURCE_CLASS = "mscluster_resource"
+_VM_RESOURCE_PREFIX = "virtual machine "
 _CLASS_IN_REQUEST = re.compile(r"(?:FROM\s+|/)(Msvm_\w+|MSCluster_\w+|Win32_\w+)", re.IGNORECASE)
 _GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
 _DOMAIN_PROPERTIES = frozenset(name.lower() for name in ("Domain", "Workgroup", "DnsDomainName", "DomainName"))
@@ -214,6 +218,7 @@ class Scrubber:
             return
         about = _CLASS_IN_REQUEST.findall(request)
         named_systems = any(name.lower() in _SYSTEM_CLASSES for name in about)
+        resources = any(name.lower() == _RESOURCE_CLASS for name in about)
         asked_value = re.search(r"<(?:\w+:)?sValueName>([^<]*)</", request)
         asked_item = asked_value.group(1).strip().lower() if asked_value else None
         for element in root.iter():
@@ -225,6 +230,10 @@ class Scrubber:
                 self._learn_from_instance(text)
             elif name in _HOST_PROPERTIES or (named_systems and name in ("elementname", "name", "ownernode")):
                 self.learn("host", text)
+            elif resources and name in ("ownergroup", "ownernode"):
+                self.learn("host", text)
+            elif resources and name == "name" and text.lower().startswith(_VM_RESOURCE_PREFIX):
+                self.learn("host", text[len(_VM_RESOURCE_PREFIX):])
             elif name in _DOMAIN_PROPERTIES:
                 self.learn("domain", text)
             elif name in _USER_PROPERTIES:
@@ -258,6 +267,8 @@ class CaptureSession:
         self.scrubber.learn("host", settings.host)
         self.scrubber.learn("host", settings.label)
         self.endpoint = settings.endpoint
+        self.session = secrets.token_hex(8)
+        self.opened_by: str | None = None  # the session of the client that opened this one (another cluster node)
         self.started = time.time()
         self.exchanges: list[dict[str, Any]] = []
         self.task: dict[str, Any] | None = None
@@ -288,6 +299,8 @@ class CaptureSession:
             format=CAPTURE_FORMAT,
             captured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
             endpoint=scrub(self.endpoint),
+            session=self.session,
+            opened_by=self.opened_by,
             task=self.scrubber.scrub_data(self.task),
             result=self.scrubber.scrub_data(json.loads(json.dumps(self.result, default=str))),
             exchanges=[dict(request=scrub(exchange["request"]),

@@ -678,7 +678,10 @@ class CimClient:
         """A client of another machine reached with this one's settings (transport, credentials, TLS, and the port
         unless given) but ``host``: e.g. another node of the same failover cluster. The caller closes it."""
         settings = replace(self._wsman.settings, host=host, label=label, port=port or self._wsman.settings.port)
-        return CimClient(WsmanClient(settings, sleep=self._wsman.sleep, progress=self._wsman.progress), clock=self._clock, sleep=self._sleep)
+        wsman = WsmanClient(settings, sleep=self._wsman.sleep, progress=self._wsman.progress)
+        if wsman.capture is not None and self._wsman.capture is not None:
+            wsman.capture.opened_by = self._wsman.capture.session  # its capture file says which task's client opened it
+        return CimClient(wsman, clock=self._clock, sleep=self._sleep)
 
     def describe_task(self, action: str, params: dict[str, Any], result: dict[str, Any], *, check_mode: bool, diff: bool) -> None:
         """Tell the capture, when one records this client's exchanges, which task they served and what it returned."""

@@ -7,10 +7,15 @@ the real CimClient and WsmanClient over NTLM with message encryption, as the act
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
+import pathlib
 
 # Imported for its effect: it makes ansible_collections.hyperv.avma importable.
 import collection_import  # noqa: F401 pylint: disable=unused-import
+import capture_scan
 import pytest
+import replay
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient, EmbeddedInstance
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError, CimMethodError
@@ -34,6 +39,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._hyperv import (
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings, WsmanClient
 
 FLEET = "fidelity.yml"
+FLEET_FILE = pathlib.Path(__file__).resolve().parent / "fleets" / FLEET
 
 
 def params_for(spec, **given):
@@ -219,6 +225,49 @@ def test_a_node_that_refuses_the_cluster_is_not_checked_and_the_task_succeeds(la
     assert any("could not be checked" in warning and cause in warning for warning in kvp["warnings"])
     with pytest.raises(AvmaValueError, match=r"no VM of this host is named or has the ID: somewhere \(whether another node"):
         kvp_item_task(connect(host), params_for(KVP_ITEM_SPEC, vms=["somewhere"], items={"hyperv.avma.x": "1"}), False, False)
+
+
+@pytest.fixture()
+def cluster_capture(lab, connect, tmp_path):
+    """A capture of host_info and kvp_info on cluster node fhc1: host_info also opens a connection to fhc2."""
+    directory = tmp_path / "capture"
+    for action, task, params in (
+            ("hyperv.avma.host_info", host_info_task,
+             params_for(HOST_INFO_SPEC, cluster_node_addresses={"FHC2": "127.0.70.21:%d" % lab.port("fhc2")})),
+            ("hyperv.avma.kvp_info", kvp_info_task, params_for(KVP_INFO_SPEC, vms=["db-cl"]))):
+        client = connect("fhc1")
+        client = CimClient(type(client._wsman)(dataclasses.replace(client._wsman.settings, capture_dir=str(directory))))
+        result = task(client, params, False, False)
+        client.describe_task(action, params, result, check_mode=False, diff=False)
+        client.close()
+    return [json.loads(text) for text in capture_scan.capture_texts(directory).values()]
+
+
+def test_a_cluster_capture_holds_each_connection_and_nothing_identifying(cluster_capture):
+    tasks = [document for document in cluster_capture if document["task"]]
+    opened = [document for document in cluster_capture if document["opened_by"]]
+    assert sorted(document["task"]["action"] for document in tasks) == ["hyperv.avma.host_info", "hyperv.avma.kvp_info"]
+    host_info = next(document for document in tasks if document["task"]["action"] == "hyperv.avma.host_info")
+    assert len(opened) == 1 and opened[0]["opened_by"] == host_info["session"] and opened[0]["task"] is None
+    texts = {str(index): json.dumps(document) for index, document in enumerate(cluster_capture)}
+    assert capture_scan.leftovers(texts, capture_scan.identifying_values(FLEET_FILE)) == []
+
+
+def test_a_cluster_capture_replays_each_node_from_its_own_file_with_no_network(cluster_capture, monkeypatch):
+    for document in (document for document in cluster_capture if document["task"]):
+        result, transport = replay.replay_task(document, monkeypatch, cluster_capture)
+        assert json.loads(json.dumps(result, default=str)) == document["result"]
+        assert transport.exhausted and all(opened.exhausted for opened in transport.opened)
+        assert len(transport.opened) == (1 if document["task"]["action"] == "hyperv.avma.host_info" else 0)
+    assert replay.network_attempts == []
+    host_info = next(document for document in cluster_capture if document["task"] and document["task"]["action"] == "hyperv.avma.host_info")
+    with pytest.raises(replay.ReplayMismatch, match="opened a connection .* that the capture did not record"):
+        replay.replay_task(host_info, monkeypatch, [host_info])
+    # Without the routing the second connection would go to the network: the replay stops it and says so.
+    monkeypatch.setattr(replay.ReplayClient, "sibling", CimClient.sibling)
+    with pytest.raises(replay.ReplayNetworkError):
+        replay.replay_task(host_info, monkeypatch, cluster_capture)
+    assert replay.network_attempts
 
 
 # -- 8: smaller points -----------------------------------------------------------------------------------------------

@@ -47,12 +47,13 @@ def test_nothing_identifying_is_left_in_the_capture(capture):
 
 def test_every_task_replays_to_its_recorded_result(capture, monkeypatch):
     replayed = 0
-    for name, text in capture_scan.capture_texts(capture).items():
-        document = json.loads(text)
+    documents = {name: json.loads(text) for name, text in capture_scan.capture_texts(capture).items()}
+    for name, document in documents.items():
         if document["task"] is None:
             continue  # a task that failed before it returned: its exchanges are kept, there is no result to compare
-        result, transport = replay.replay_task(document, monkeypatch)
+        result, transport = replay.replay_task(document, monkeypatch, list(documents.values()))
         assert json.loads(json.dumps(result, default=str)) == document["result"], name
-        assert transport.exhausted, name
+        assert transport.exhausted and all(opened.exhausted for opened in transport.opened), name
         replayed += 1
     assert replayed >= 100
+    assert replay.network_attempts == []
