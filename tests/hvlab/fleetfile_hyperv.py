@@ -17,9 +17,9 @@ from .eventlog import EVENT_LANGUAGES
 from .kvp_items import NAMED_ENTITY_ANSWERS
 from .fleetspec import HypervSpec, OsSpec, SyntheticVmsSpec, VmSpec, WireSpec
 
-VM_FIELDS = {"name", "state", "data_exchange", "status", "fqdn", "guest_items", "host_items", "raw_guest_items"}
+VM_FIELDS = {"name", "state", "data_exchange", "status", "fqdn", "guest_items", "host_items", "raw_guest_items", "host_only_items"}
 HYPERV_FIELDS = {"installed", "jobs", "job_polls", "job_seconds", "job_success_state", "data_exchange_switch", "add_existing",
-                 "cluster", "cluster_access", "cluster_resource_names"}
+                 "cluster", "cluster_access", "cluster_resource_names", "long_key_names"}
 SYNTHETIC_FIELDS = {"count", "name_prefix", "running", "data_exchange", "os", "guest_items"}
 WIRE_CHOICES = {
     "embedded_instance_form": EMBEDDED_INSTANCE_FORMS,
@@ -37,6 +37,7 @@ HYPERV_CHOICES = {
     "add_existing": ("invalid_parameter", "job_failure"),
     "cluster_access": CLUSTER_ACCESS,
     "cluster_resource_names": CLUSTER_RESOURCE_NAMES,
+    "long_key_names": ("refuse", "truncate"),
 }
 # Msvm_KvpExchangeComponent.OperationalStatus[0] of a VM whose Data Exchange runs (avma-facts section 6).
 KVP_STATUS = {"ok": 2, "degraded": 3, "non_recoverable": 7, "no_contact": 12, "lost_communication": 13}
@@ -147,7 +148,8 @@ def _vm(reader, os_spec):
     return VmSpec(
         name=name, running=state == "running", data_exchange=_bool(reader, "vm.data_exchange", raw.get("data_exchange"), True),
         status=KVP_STATUS[status], fqdn=fqdn, guest_items=_items(reader, "vm.guest_items", raw.get("guest_items")),
-        host_items=_items(reader, "vm.host_items", raw.get("host_items"), xml_only=True), raw_guest_items=tuple(raw_items))
+        host_items=_items(reader, "vm.host_items", raw.get("host_items"), xml_only=True), raw_guest_items=tuple(raw_items),
+        host_only_items=_items(reader, "vm.host_only_items", raw.get("host_only_items"), xml_only=True))
 
 
 def _hyperv(reader, kind):

@@ -111,6 +111,7 @@ class VmSpec:
     guest_items: tuple = ()
     host_items: tuple = ()
     raw_guest_items: tuple = ()
+    host_only_items: tuple = ()
     host_computer_name: str = ""
     host_fqdn: str = ""
 
@@ -143,6 +144,7 @@ class HypervSpec:
     cluster: str = ""
     cluster_access: str = "allowed"
     cluster_resource_names: str = "vm_name"
+    long_key_names: str = "refuse"
 
 
 @dataclass(frozen=True)

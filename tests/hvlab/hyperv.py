@@ -18,7 +18,10 @@ keys. A stopped VM shows no guest data; with Data Exchange off nothing moves and
 (2 OK, 3 Degraded: data shown; 7, 12, 13: no data).
 
 The lab does not enforce the 1024-character limit on items a guest publishes: hostile values reach the host as
-they are, so that a client is shown to bound them itself.
+they are, so that a client is shown to bound them itself. HostOnlyItems (fleet ``vm.host_only_items``, Source 4)
+stay on the host, never reach the guest, and may be as long as the fleet file makes them (16 KB on Windows). A host
+item crosses the VMBus as a key of at most 512 bytes of UTF-16 with its terminating NUL (Linux ``hyperv.h``): a
+longer name reaches the guest's External key cut to that size.
 """
 
 import ipaddress
@@ -28,7 +31,7 @@ from . import catalog
 from .classes_virtualization import (MSVM_COMPUTER_SYSTEM, MSVM_KVP_EXCHANGE_COMPONENT,
                                      MSVM_KVP_EXCHANGE_COMPONENT_SETTING_DATA, MSVM_VIRTUAL_SYSTEM_MANAGEMENT_SERVICE,
                                      MSVM_VIRTUAL_SYSTEM_SETTING_DATA, VM_GUEST_DATA, WIN32_OPTIONAL_FEATURE)
-from .kvp_items import SOURCE_GUEST, SOURCE_HOST, SOURCE_INTRINSIC, parse_item, render_item
+from .kvp_items import SOURCE_GUEST, SOURCE_HOST, SOURCE_HOST_ONLY, SOURCE_INTRINSIC, parse_item, render_item
 from .registry import AUTO_KEY, EXTERNAL_KEY, GUEST_KEY, HKEY_LOCAL_MACHINE, PARAMETERS_KEY, Registry
 from .seed_licensing import stable_guid
 from .seed_os import SUITE_DATACENTER, SUITE_OTHER
@@ -44,6 +47,8 @@ NO_CONTACT = 12
 STATUS_TEXT = {2: "OK", 3: "Degraded", 7: "Non-Recoverable Error", 12: "No Contact", 13: "Lost Communication"}
 DELIVERING_STATUSES = (2, 3)
 FIXED_TIME = "2026-11-01T06:00:00Z"
+# HV_KVP_EXCHANGE_MAX_KEY_SIZE (Linux hyperv.h): a key on the VMBus, UTF-16 with its terminating NUL.
+MAX_VMBUS_KEY_BYTES = 512
 
 # Win32_OptionalFeature rows: (Name, Caption, installed on a Hyper-V host, installed elsewhere).
 OPTIONAL_FEATURES = (
@@ -178,12 +183,25 @@ def kvp_settings_id(vm_id):
     return "Microsoft:%s\\%s" % (vm_id, KVP_SERVICE_ID)
 
 
-def _kvp_settings_values(vm_id, data_exchange, host_items, shape):
+def vmbus_key_bytes(name):
+    """The bytes ``name`` takes as a VMBus key: UTF-16 code units and the terminating NUL."""
+    return len(name.encode("utf-16-le")) + 2
+
+
+def vmbus_key(name):
+    """``name`` as the guest receives it: cut to what a VMBus key carries (never in the middle of a surrogate pair)."""
+    while vmbus_key_bytes(name) > MAX_VMBUS_KEY_BYTES:
+        name = name[:-1]
+    return name
+
+
+def _kvp_settings_values(vm_id, data_exchange, host_items, shape, host_only_items=()):
     return MSVM_KVP_EXCHANGE_COMPONENT_SETTING_DATA.new_instance(
         AllocationUnits="count", AutomaticAllocation=True, AutomaticDeallocation=True, Caption="Key-Value Pair Exchange",
         ConsumerVisibility=3, Description="Microsoft Key-Value Pair Exchange Service Setting Data",
         DisableHostKVPItems=False, ElementName="Key-Value Pair Exchange", EnabledState=ENABLED if data_exchange else DISABLED,
-        HostExchangeItems=render_items(host_items, SOURCE_HOST, shape), InstanceID=kvp_settings_id(vm_id), Limit=1,
+        HostExchangeItems=render_items(host_items, SOURCE_HOST, shape),
+        HostOnlyItems=render_items(list(host_only_items), SOURCE_HOST_ONLY, shape), InstanceID=kvp_settings_id(vm_id), Limit=1,
         OtherResourceType="Microsoft:Hyper-V:Key-Value Pair Exchange Component", Reservation=1, ResourceType=1,
         VirtualQuantity=1, VirtualQuantityUnits="count", Weight=0)
 
@@ -242,10 +260,10 @@ def _guest_data(vm_id, guest_machine, status, intrinsic, guest, raw):
                                       **_published(intrinsic, guest))
 
 
-def _vm_instances(host_spec, vm_id, name, *, running, data_exchange, host_items, guest_data):
+def _vm_instances(host_spec, vm_id, name, *, running, data_exchange, host_items, guest_data, host_only_items=()):
     """The five instances of a new VM, in the order of ``VM_CLASSES``, what the host shows already set."""
     record = VmRecord(_system_values(vm_id, name, running), _settings_values(vm_id, name),
-                      _kvp_settings_values(vm_id, data_exchange, host_items, host_spec.wire.kvp_item_shape),
+                      _kvp_settings_values(vm_id, data_exchange, host_items, host_spec.wire.kvp_item_shape, host_only_items),
                       _component_values(vm_id), guest_data)
     _show(record, host_spec.wire.kvp_item_shape)
     return [record.system, record.settings, record.kvp_settings, record.component, record.guest_data]
@@ -288,7 +306,7 @@ def _guest_vm(host_spec, guest):
     intrinsic = intrinsic_items(guest.os, vm.fqdn, guest.address)
     data = _guest_data(guest_vm_id(guest.name), guest.name, vm.status, intrinsic, list(vm.guest_items), vm.raw_guest_items)
     return _vm_instances(host_spec, guest_vm_id(guest.name), vm.name, running=vm.running, data_exchange=vm.data_exchange,
-                         host_items=list(vm.host_items), guest_data=data)
+                         host_items=list(vm.host_items), guest_data=data, host_only_items=vm.host_only_items)
 
 
 def _synthetic_vms(host_spec):
@@ -398,7 +416,8 @@ def exchange(fleet, host, record):
         registry = Registry(guest.store)
         record.guest_data.update(_published(registry.items(HKEY_LOCAL_MACHINE, AUTO_KEY),
                                             registry.items(HKEY_LOCAL_MACHINE, GUEST_KEY)))
-        registry.replace_values(HKEY_LOCAL_MACHINE, EXTERNAL_KEY, item_pairs(record.kvp_settings["HostExchangeItems"]))
+        registry.replace_values(HKEY_LOCAL_MACHINE, EXTERNAL_KEY,
+                                [(vmbus_key(name), data) for name, data in item_pairs(record.kvp_settings["HostExchangeItems"])])
         registry.replace_values(HKEY_LOCAL_MACHINE, PARAMETERS_KEY, parameters_items(host.spec, record.name, record.vm_id))
     _show(record, host.spec.wire.kvp_item_shape)
 
@@ -422,5 +441,7 @@ def move_vm(fleet, source, target, record):
     moved = vm_record(target, record.vm_id)
     moved.kvp_settings["HostExchangeItems"] = render_items(
         item_pairs(moved.kvp_settings["HostExchangeItems"]), SOURCE_HOST, target.spec.wire.kvp_item_shape)
+    moved.kvp_settings["HostOnlyItems"] = render_items(
+        item_pairs(moved.kvp_settings["HostOnlyItems"]), SOURCE_HOST_ONLY, target.spec.wire.kvp_item_shape)
     exchange(fleet, target, moved)
     return moved

@@ -10,8 +10,10 @@ Exception (10) with ErrorCode and ErrorDescription. A finished job disappears 5 
 (TimeBeforeRemoval). The method's effect is applied when the method runs, not when its job ends.
 
 Failures are planned by rules (``add_failure_rule``, admin route ``POST /jobs/failures``): the next ``count`` jobs
-of a method (or any), for a VM (or any), end in Exception. Rules and plans are lab-internal classes stored with the
-host, so a restart keeps them and ``/reset`` drops them.
+of a method (or any), for a VM (or any), end in Exception; or, for a rule with a ``return_value``, the next ``count``
+calls answer that Hyper-V ReturnValue at once (32769 access denied, 32770 not supported, 32775 invalid state, ...:
+Microsoft's method pages list 32768-32779), start no job and change nothing. Rules and plans are lab-internal classes
+stored with the host, so a restart keeps them and ``/reset`` drops them.
 """
 
 import uuid
@@ -31,6 +33,8 @@ JOB_STATE_TEXT = {RUNNING: "Job is running", COMPLETED: "Job completed successfu
                   COMPLETED_WITH_WARNINGS: "Job completed with warnings"}
 TIME_BEFORE_REMOVAL = timedelta(minutes=5)
 FAILED = 32768
+# The ReturnValues a refusal rule may plan: Hyper-V's failure codes of the settings and KVP methods.
+REFUSAL_CODES = range(32768, 32780)
 
 
 def _advance(machine):
@@ -56,9 +60,10 @@ MSVM_CONCRETE_JOB = cim_class(
 JOB_PLAN = cim_class("hvlab", "JobPlan", keys=("InstanceID",), machine_kinds=(), properties="""
     InstanceID:string PollsLeft:uint32 FinishAfterSeconds:real64 ErrorCode:uint16 ErrorDescription:string""")
 
-# A planned failure: the next Remaining jobs of Method (or "*") for VmName (or "*") fail (lab-internal).
+# A planned failure: the next Remaining jobs of Method (or "*") for VmName (or "*") fail, or with a ReturnValue other
+# than 0 the next Remaining calls answer it at once (lab-internal).
 JOB_FAILURE_RULE = cim_class("hvlab", "JobFailureRule", keys=("RuleID",), machine_kinds=(), properties="""
-    RuleID:string Method:string VmName:string Remaining:uint32 ErrorCode:uint16 ErrorDescription:string""")
+    RuleID:string Method:string VmName:string Remaining:uint32 ErrorCode:uint16 ErrorDescription:string ReturnValue:uint16""")
 
 CLASSES = (MSVM_CONCRETE_JOB, JOB_PLAN, JOB_FAILURE_RULE)
 
@@ -68,11 +73,11 @@ def _now():
 
 
 def add_failure_rule(host, rule):
-    """Plan failures on ``host`` from an admin rule ``{"method", "vm", "count", "error_code", "error_description"}``;
-    ``ValueError`` names what is wrong. Returns the stored rule as a dict."""
+    """Plan failures on ``host`` from an admin rule ``{"method", "vm", "count", "error_code", "error_description",
+    "return_value"}``; ``ValueError`` names what is wrong. Returns the stored rule as a dict."""
     if not isinstance(rule, dict):
         raise ValueError("a job failure rule is a JSON object")
-    unknown = set(rule) - {"machine", "method", "vm", "count", "error_code", "error_description"}
+    unknown = set(rule) - {"machine", "method", "vm", "count", "error_code", "error_description", "return_value"}
     if unknown:
         raise ValueError("job failure rule: unknown fields %s" % sorted(map(str, unknown)))
     method = rule.get("method", "*")
@@ -85,10 +90,15 @@ def add_failure_rule(host, rule):
     for name, value, high in (("count", count, 2 ** 31 - 1), ("error_code", code, 65535)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
             raise ValueError("job failure rule: %s must be an integer from 1 to %d, got %r" % (name, high, value))
+    return_value = rule.get("return_value", 0)
+    if return_value != 0 and (isinstance(return_value, bool) or return_value not in REFUSAL_CODES):
+        raise ValueError("job failure rule: return_value must be a Hyper-V failure code from %d to %d, got %r"
+                         % (REFUSAL_CODES[0], REFUSAL_CODES[-1], return_value))
     stored = JOB_FAILURE_RULE.new_instance(RuleID=str(uuid.uuid4()), Method=method, VmName=vm_name, Remaining=count,
-                                           ErrorCode=code, ErrorDescription=description)
+                                           ErrorCode=code, ErrorDescription=description, ReturnValue=return_value)
     host.store.add(JOB_FAILURE_RULE, stored)
-    return {"method": method, "vm": vm_name, "count": count, "error_code": code, "error_description": description}
+    return {"method": method, "vm": vm_name, "count": count, "error_code": code, "error_description": description,
+            "return_value": return_value}
 
 
 def clear_failure_rules(host):
@@ -96,15 +106,29 @@ def clear_failure_rules(host):
         host.store.remove(JOB_FAILURE_RULE, rule)
 
 
-def planned_failure(host, method, vm_name):
-    """``(error code, description)`` when a rule makes this call fail (using up one of its count), else None."""
+def _use_rule(host, method, vm_name, refusal):
+    """The first rule for this call of the kind asked (refusal: with a ReturnValue), one of its count used up."""
     for rule in host.store.instances(JOB_FAILURE_RULE):
+        if bool(rule["ReturnValue"]) is not refusal:
+            continue
         if rule["Method"] in ("*", method) and (rule["VmName"] == "*" or rule["VmName"].lower() == vm_name.lower()):
             rule["Remaining"] -= 1
             if rule["Remaining"] == 0:
                 host.store.remove(JOB_FAILURE_RULE, rule)
-            return rule["ErrorCode"], rule["ErrorDescription"]
+            return rule
     return None
+
+
+def planned_failure(host, method, vm_name):
+    """``(error code, description)`` when a rule makes this call's job fail (using up one of its count), else None."""
+    rule = _use_rule(host, method, vm_name, refusal=False)
+    return None if rule is None else (rule["ErrorCode"], rule["ErrorDescription"])
+
+
+def planned_refusal(host, method, vm_name):
+    """The ReturnValue a rule makes this call answer at once (using up one of its count), else None."""
+    rule = _use_rule(host, method, vm_name, refusal=True)
+    return None if rule is None else rule["ReturnValue"]
 
 
 def start_job(host, caption, description, failure=None):

@@ -10,6 +10,9 @@ most 128. Names compare case-insensitively (they end up as registry value names 
 
 - Wrong target, malformed or foreign instances, Source other than 0, Name or Data over 1024 characters, no items or
   more than 128: ReturnValue 32773 (invalid parameter), nothing started.
+- A Name longer than a VMBus key takes (512 bytes of UTF-16 with its terminating NUL, Linux ``hyperv.h``; what a
+  Windows host does with one is unconfirmed): refused with 32773 (``hyperv.long_key_names: refuse``, the default), or
+  taken whole and cut to what the VMBus carries on its way to the guest's External key (``truncate``).
 - An embedded instance with a named entity (``&amp;``): refused as a real host refuses it, ReturnValue 32773 or
   32768 (``wire.named_entities``), unless the machine accepts them (``accepted``).
 - Add of a name the VM already has: ReturnValue 32773 at once, as a real host answered it (containers/libhvee
@@ -18,7 +21,9 @@ most 128. Names compare case-insensitively (they end up as registry value names 
   naming the item and the VM); nothing changes. That this failure surfaces in the job rather than in ReturnValue
   is the lab's choice (unconfirmed).
 - Otherwise the change is made (HostExchangeItems, and the guest's External key while the exchange runs), and the
-  job ends Completed, unless a failure rule (``jobs``) makes it end in Exception, with nothing changed.
+  job ends Completed, unless a failure rule (``jobs``) makes it end in Exception, with nothing changed, or a refusal
+  rule makes the call answer its ReturnValue at once (32769 access denied, 32770 not supported, 32775 invalid state,
+  ...), with no job and nothing changed. Refusal rules apply to the Data Exchange methods too.
 
 The Data Exchange integration service is switched by ModifyResourceSettings(ResourceSettings[]) or
 ModifyGuestServiceSettings(GuestServiceSettings[]) with embedded Msvm_KvpExchangeComponentSettingData instances whose
@@ -133,8 +138,17 @@ def _data_items(call):
             raise _Refused(INVALID_PARAMETER) from error
         if source != SOURCE_HOST or len(name) > MAX_ITEM_TEXT or len(data) > MAX_ITEM_TEXT:
             raise _Refused(INVALID_PARAMETER)
+        if hyperv.vmbus_key_bytes(name) > hyperv.MAX_VMBUS_KEY_BYTES and call.machine.spec.hyperv.long_key_names == "refuse":
+            raise _Refused(INVALID_PARAMETER)
         items.append((name, data))
     return items
+
+
+def _refuse_as_planned(host, method_name, vm_name):
+    """Raise _Refused with the ReturnValue a refusal rule plans for this call (admin ``POST /jobs/failures``)."""
+    code = jobs.planned_refusal(host, method_name, vm_name)
+    if code is not None:
+        raise _Refused(code)
 
 
 def _add(current, items, vm_name):
@@ -171,6 +185,7 @@ def _kvp_method(method_name, operation):
         try:
             record = _target(call)
             items = _data_items(call)
+            _refuse_as_planned(call.machine, method_name, record.name)
         except _Refused as refused:
             return MethodResult(refused.code, {"Job": None})
         current = hyperv.item_pairs(record.kvp_settings["HostExchangeItems"])
@@ -211,10 +226,11 @@ def _settings_method(method_name, in_name, out_name):
             if not call.params[in_name] or method_name not in SWITCH_METHODS[host.spec.hyperv.data_exchange_switch]:
                 raise _Refused(INVALID_PARAMETER)
             changes = [_settings_change(text, host) for text in call.params[in_name]]
+            vm_ids = [setting["InstanceID"].split(":", 1)[1].split("\\", 1)[0] for setting, _state in changes]
+            records = [hyperv.vm_record(host, vm_id) for vm_id in vm_ids]
+            _refuse_as_planned(host, method_name, records[0].name)
         except _Refused as refused:
             return MethodResult(refused.code, {out_name: None, "Job": None})
-        vm_ids = [setting["InstanceID"].split(":", 1)[1].split("\\", 1)[0] for setting, _state in changes]
-        records = [hyperv.vm_record(host, vm_id) for vm_id in vm_ids]
         vm_name = ", ".join(record.name for record in records)
         failure = jobs.planned_failure(host, method_name, records[0].name)
         if failure is None:

@@ -280,13 +280,79 @@ def test_the_host_digital_pid2_and_the_intrinsic_os_vendor_and_signature_are_rea
     assert intrinsic["os_vendor"] == "Microsoft Corporation" and intrinsic["os_signature"] == "10.0.20348"
 
 
-def test_a_key_name_the_vmbus_cannot_carry_is_refused_before_any_write(lab, connect):
+@pytest.mark.parametrize("host, vm", [("fhwarn", "web-warn"), ("fhgss", "web-gss")])
+def test_a_key_name_the_vmbus_cannot_carry_is_refused_before_any_write(lab, connect, host, vm):
     lab.reset_stats()
     name = "hyperv.avma." + "k" * 250
-    params = params_for(KVP_ITEM_SPEC, vms=["web-warn"], items={name: "x"})
-    with pytest.raises(Exception, match="VMBus key"):
-        kvp_item_task(connect("fhwarn"), params, False, False)
+    params = params_for(KVP_ITEM_SPEC, vms=[vm], items={name: "x"})
+    with pytest.raises(AvmaValueError, match="VMBus key"):
+        kvp_item_task(connect(host), params, False, False)
+    assert lab.stats()["machines"][host]["total_writes"] == 0
+
+
+def test_the_lab_serves_both_plausible_answers_to_a_key_name_longer_than_the_vmbus_carries(lab, connect):
+    name = "hyperv.avma." + "k" * 250   # 262 UTF-16 code units and the NUL: 526 bytes
+    item = EmbeddedInstance("Msvm_KvpExchangeDataItem", {"Data": "x", "Name": name, "Source": 0}, {"Data": "string", "Name": "string", "Source": "uint16"})
+    refusing = connect("fhgss")
+    with pytest.raises(CimMethodError) as caught:
+        refusing.invoke(MANAGEMENT_SERVICE, "AddKvpItems", {"TargetSystem": vm_reference(vm_id_of(refusing, "web-gss")), "DataItems": [item]},
+                        selectors=management_service(refusing))
+    assert caught.value.return_value == 32773
+    taking = connect("fhwarn")
+    vm_id = vm_id_of(taking, "web-warn")
+    started = taking.invoke(MANAGEMENT_SERVICE, "AddKvpItems", {"TargetSystem": vm_reference(vm_id), "DataItems": [item]},
+                            selectors=management_service(taking))
+    taking.wait_for_job(started.job, timeout=10, poll_interval=0.05)
+    try:
+        guest = kvp_info_task(connect("fgwarn"), params_for(KVP_INFO_SPEC, scope="guest"), False, False)["guest_registry"]["external"]
+        assert name[:255] in guest and name not in guest, "the guest receives the name cut to 255 UTF-16 code units"
+        assert name in kvp_info_task(taking, params_for(KVP_INFO_SPEC, vms=["web-warn"]), False, False)["vms"][0]["host_items"]
+    finally:
+        removed = taking.invoke(MANAGEMENT_SERVICE, "RemoveKvpItems", {"TargetSystem": vm_reference(vm_id), "DataItems": [item]},
+                                selectors=management_service(taking))
+        taking.wait_for_job(removed.job, timeout=10, poll_interval=0.05)
+
+
+def test_host_only_items_of_16_kb_are_read_whole_and_longer_ones_cut_with_an_issue(lab, connect):
+    vm = kvp_info_task(connect("fhwarn"), params_for(KVP_INFO_SPEC, vms=["web-warn"]), False, False)["vms"][0]
+    assert vm["host_only_items"]["hyperv.avma.inventory"] == "0123456789abcdef" * 1000
+    assert vm["host_only_items"]["hyperv.avma.oversized"] == "x" * 16384
+    assert [(issue["source"], issue["name"], issue["code"]) for issue in vm["issues"]] == [("host_only", "hyperv.avma.oversized", "value_truncated")]
+    guest = kvp_info_task(connect("fgwarn"), params_for(KVP_INFO_SPEC, scope="guest"), False, False)["guest_registry"]
+    assert not any(name.startswith("hyperv.avma.inventory") for values in guest.values() for name in values), "host-only items stay on the host"
+
+
+def one_line_naming(message, machine, *parts):
+    assert "\n" not in message and message.startswith(machine + " ("), message
+    for part in parts:
+        assert part in message, message
+
+
+def test_the_kvp_methods_return_codes_read_with_their_hyperv_meanings_in_one_line(lab, connect):
+    lab.reset_stats()
+    params = params_for(KVP_ITEM_SPEC, vms=["web-warn"], items={"hyperv.avma.coded": "1"}, job_poll_interval=0.05, job_timeout=10)
+    lab.admin("POST", "/jobs/failures", {"machine": "fhwarn", "method": "AddKvpItems", "return_value": 32769})
+    refused = kvp_item_task(connect("fhwarn"), params, False, False)
+    assert refused["failed"] is True and refused["changed"] is False
+    one_line_naming(refused["msg"], "fhwarn", "AddKvpItems", "VM 'web-warn'", "returned 32769 (access denied)")
     assert lab.stats()["machines"]["fhwarn"]["total_writes"] == 0
+    assert "failed" not in kvp_item_task(connect("fhwarn"), params, False, False)
+    lab.admin("POST", "/jobs/failures", {"machine": "fhwarn", "method": "RemoveKvpItems", "vm": "web-warn", "return_value": 32775})
+    absent = dict(params, state="absent", items=None, names=["hyperv.avma.coded"])
+    refused = kvp_item_task(connect("fhwarn"), absent, False, False)
+    one_line_naming(refused["msg"], "fhwarn", "RemoveKvpItems", "returned 32775 (invalid state for this operation)")
+    assert kvp_info_task(connect("fhwarn"), params_for(KVP_INFO_SPEC, vms=["web-warn"]), False, False)["vms"][0]["host_items"]["hyperv.avma.coded"] == "1"
+    assert kvp_item_task(connect("fhwarn"), absent, False, False)["changed"] is True
+
+
+def test_the_data_exchange_switch_reports_not_supported_from_both_methods(lab, connect):
+    lab.reset_stats()
+    lab.admin("POST", "/jobs/failures", {"machine": "fhgss", "method": "*", "count": 2, "return_value": 32770})
+    result = integration_service_task(connect("fhgss"), params_for(INTEGRATION_SERVICE_SPEC, vms=["web-gss"], state="enabled"), False, False)
+    assert result["failed"] is True and result["changed"] is False and result["vms"][0]["enabled"] is False
+    one_line_naming(result["msg"], "fhgss", "ModifyGuestServiceSettings", "VM 'web-gss'", "returned 32770 (not supported)")
+    requests = lab.stats()["machines"]["fhgss"]
+    assert requests["total_writes"] == 0 and requests["requests"]["Invoke"] == 2, "each method tried once, nothing written"
 
 
 def test_an_add_of_an_existing_name_is_refused_at_once_with_the_hyperv_meaning(lab, connect):
