@@ -9,13 +9,17 @@ HYPERV_AVMA_LIVE_SCHEME / _PORT https / 5986 by default; http / 5985 with messag
 HYPERV_AVMA_LIVE_CA_TRUST_PATH  CA bundle for HTTPS; HYPERV_AVMA_LIVE_CERT_VALIDATION=ignore to skip the check
 HYPERV_AVMA_LIVE_GUEST          optional: a Windows Server guest of that host (same credentials unless
                                 HYPERV_AVMA_LIVE_GUEST_USER / _GUEST_PASSWORD / _GUEST_PORT / _GUEST_SCHEME are set)
+HYPERV_AVMA_LIVE_CLUSTER_NODE_ADDRESSES  optional, on a cluster node: where to reach the other nodes, as
+                                NODE=address[:port] separated by commas (host_info's cluster_node_addresses)
 HYPERV_AVMA_LIVE_WRITE=1        run the tests that change things, on ...
 HYPERV_AVMA_LIVE_VM             ... the name of a disposable VM on the host; HYPERV_AVMA_LIVE_GUEST must be that VM
 HYPERV_AVMA_LIVE_REPLACEMENT_KEY  optional, write tests: a non-AVMA key (MAK/retail) the guest takes, to replace
                                 the AVMA key with and check that the stale AVMA KVP data is gone
 
 Read-only by default. Every test adds what the real system showed to the report printed at the end of the run
-("hyperv.avma live: what the system showed"), one line per unconfirmed point.
+("hyperv.avma live: what the system showed"), one line per unconfirmed point. The host's client also notes, as the
+tests run, how each Job reference came on the wire and the JobState each job the tests waited for ended in (points 1
+and 7 of the report).
 """
 
 import os
@@ -25,9 +29,14 @@ import collection_import  # noqa: F401 pylint: disable=unused-import
 import pytest
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import CimJobFailedError
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings, WsmanClient
+from ansible_collections.hyperv.avma.plugins.module_utils._xml import local_name
 
 _SHOWN = []
+# What the host's client saw on the wire while the tests ran: {"job_states": [JobState, ...], "job_references":
+# {shape: count}}.
+_OBSERVED = {"job_states": [], "job_references": {}}
 
 
 def _env(name, default=None):
@@ -64,10 +73,25 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "live_write: a live test that changes the host or guest (HYPERV_AVMA_LIVE_WRITE=1)")
 
 
+def _observed_lines():
+    lines = []
+    if _OBSERVED["job_states"]:
+        counts = {}
+        for state in _OBSERVED["job_states"]:
+            counts[state] = counts.get(state, 0) + 1
+        lines.append("point 1 (JobState of finished jobs): %d jobs the tests waited for ended in %s" % (
+            len(_OBSERVED["job_states"]), ", ".join("%s x%d" % (state, count) for state, count in sorted(counts.items()))))
+    if _OBSERVED["job_references"]:
+        lines.append("unconfirmed 7 (Job reference shape): " + ", ".join(
+            "%s x%d" % (shape, count) for shape, count in sorted(_OBSERVED["job_references"].items())))
+    return lines
+
+
 def pytest_terminal_summary(terminalreporter):
-    if _SHOWN:
+    lines = _SHOWN + _observed_lines()
+    if lines:
         terminalreporter.section("hyperv.avma live: what the system showed")
-        for line in _SHOWN:
+        for line in lines:
             terminalreporter.write_line(line)
 
 
@@ -77,13 +101,39 @@ def shown():
     return lambda point, text: _SHOWN.append("%s: %s" % (point, text))
 
 
+class _ObservingWsmanClient(WsmanClient):
+    """Notes the shape of every Job reference a method returns: as direct a:Address/a:ReferenceParameters children
+    or wrapped in a:EndpointReference (avma-facts "Unconfirmed" 7)."""
+
+    def invoke(self, resource_uri, method, input_element, selectors=None, *, options=None):
+        output = super().invoke(resource_uri, method, input_element, selectors, options=options)
+        for job in (element for element in output if local_name(element.tag) == "Job" and len(element)):
+            names = {local_name(child.tag) for child in job}
+            shape = "wrapped in a:EndpointReference" if "EndpointReference" in names else "direct %s" % "/".join(sorted(names))
+            _OBSERVED["job_references"][shape] = _OBSERVED["job_references"].get(shape, 0) + 1
+        return output
+
+
+class _ObservingCimClient(CimClient):
+    """Notes the JobState every job it waited for ended in (issue 9 point 1), failed jobs included."""
+
+    def wait_for_job(self, job, *, timeout, poll_interval=1.0):
+        try:
+            state = super().wait_for_job(job, timeout=timeout, poll_interval=poll_interval)
+        except CimJobFailedError as error:
+            _OBSERVED["job_states"].append(error.job_state)
+            raise
+        _OBSERVED["job_states"].append(state["JobState"])
+        return state
+
+
 def _client(settings):
     return CimClient(WsmanClient(settings))
 
 
 @pytest.fixture
 def host():
-    client = _client(live_settings())
+    client = _ObservingCimClient(_ObservingWsmanClient(live_settings()))
     yield client
     client.close()
 
@@ -103,3 +153,10 @@ def disposable_vm():
 @pytest.fixture
 def replacement_key():
     return _env("REPLACEMENT_KEY")
+
+
+@pytest.fixture
+def cluster_node_addresses():
+    """HYPERV_AVMA_LIVE_CLUSTER_NODE_ADDRESSES as host_info's cluster_node_addresses."""
+    entries = [entry.strip() for entry in (_env("CLUSTER_NODE_ADDRESSES") or "").split(",") if entry.strip()]
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
