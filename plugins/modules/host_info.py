@@ -34,9 +34,9 @@ options:
       - Read the failover cluster's nodes (C(MSCluster_Node) in C(root/MSCluster)) and ask every other node whether it
         is activated. A host outside a cluster (no C(root/MSCluster) namespace) is not affected.
       - Reading the cluster takes read access to the cluster (C(Grant-ClusterAccess -ReadOnly)) and to the WMI namespace
-        C(root/MSCluster). When the host refuses it (access denied) or cannot answer for it, the task still succeeds:
-        C(cluster.checked) is false, the problem V(cluster_not_checked) and a warning say why, and nothing is claimed
-        about the other nodes.
+        C(root/MSCluster). When the host refuses it (access denied) or cannot answer for it, the task still succeeds.
+        C(cluster.checked) is then false, the problem V(cluster_not_checked) and a warning say why, and nothing is
+        claimed about the other nodes.
       - Reading the cluster over WS-Management is unconfirmed on a real cluster; the live suite reports what it shows.
     type: bool
     default: true

@@ -20,7 +20,7 @@ client can be shown to decode from the codes rather than from English words.
 """
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .cimtypes import parse_datetime
 from .classes_events import WIN32_NT_LOG_EVENT
@@ -92,8 +92,9 @@ def next_record_number(store, log):
 
 
 def write_event(store, *, computer_name, log, event_id, source, event_type, insertion_strings, time, message=None,
-                language="en"):
-    """Append a record to ``log`` of the machine whose ``store`` this is; return the instance."""
+                language="en", record_number=None):
+    """Append a record to ``log`` of the machine whose ``store`` this is; return the instance. ``record_number``
+    None: the log's next one."""
     type_code, type_name, qualifiers = EVENT_TYPES[event_type]
     strings = list(insertion_strings)
     return store.add(WIN32_NT_LOG_EVENT, WIN32_NT_LOG_EVENT.new_instance(
@@ -107,7 +108,7 @@ def write_event(store, *, computer_name, log, event_id, source, event_type, inse
         InsertionStrings=strings,
         Logfile=log,
         Message=message if message is not None else default_message(event_id, strings, language),
-        RecordNumber=next_record_number(store, log),
+        RecordNumber=record_number if record_number is not None else next_record_number(store, log),
         SourceName=source,
         TimeGenerated=time,
         TimeWritten=time,
@@ -117,11 +118,18 @@ def write_event(store, *, computer_name, log, event_id, source, event_type, inse
 
 
 def seed_events(store, spec):
-    """Write the fleet file's ``events`` of ``MachineSpec`` ``spec`` into ``store``, oldest first."""
-    for event in sorted(spec.events, key=lambda item: parse_datetime(item.time)):
+    """Write the fleet file's ``events`` of ``MachineSpec`` ``spec`` into ``store``, oldest first (an entry with a
+    ``count`` is that many records, ``every_seconds`` apart), numbered per log."""
+    records = sorted(((parse_datetime(event.time) + timedelta(seconds=event.every_seconds * repeat), order, event)
+                      for order, event in enumerate(spec.events) for repeat in range(event.count)), key=lambda record: record[:2])
+    numbers = {}
+    for time, _order, event in records:
+        if event.log not in numbers:
+            numbers[event.log] = next_record_number(store, event.log) - 1
+        numbers[event.log] += 1
         write_event(store, computer_name=spec.os.computer_name, log=event.log, event_id=event.event_id,
                     source=event.source, event_type=event.event_type, insertion_strings=event.insertion_strings,
-                    time=event.time, message=event.message)
+                    time=time, message=event.message, record_number=numbers[event.log])
 
 
 def result_code(hresult):

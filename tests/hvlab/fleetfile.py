@@ -38,7 +38,8 @@ EXTRA_PRODUCT_FIELDS = {"application", "name", "description", "license_family", 
                         "partial_product_key"}
 ACCEPTED_KEY_FIELDS = {"key", "channel", "edition", "activates", "product_key_channel"}
 RELATIVE_TIME = re.compile(r"^-(\d{1,4})([hd])$")
-EVENT_FIELDS = {"log", "id", "time", "source", "type", "insertion_strings", "message"}
+EVENT_FIELDS = {"log", "id", "time", "source", "type", "insertion_strings", "message", "count", "every_seconds"}
+MAX_REPEATED_EVENTS = 1000000
 APPLICATIONS = {"windows": catalog.WINDOWS_APPLICATION_ID, "office": catalog.OFFICE_APPLICATION_ID}
 
 
@@ -457,7 +458,11 @@ class _MachineReader:
             message = raw.get("message")
             if message is not None and not isinstance(message, str):
                 self.fail(field + ".message", "must be a string")
+            count = self._int(field + ".count", raw.get("count", 1), 1, MAX_REPEATED_EVENTS)
+            every = raw.get("every_seconds", 0)
+            if isinstance(every, bool) or not isinstance(every, (int, float)) or not 0 <= every <= 366 * 86400 or (count > 1 and not every):
+                self.fail(field + ".every_seconds", "must be a number of seconds from 0 to a year, above 0 when count is above 1")
             events.append(SeedEvent(log=log, event_id=self._int(field + ".id", raw.get("id"), 0, 65535), time=time,
                                     source=source, event_type=event_type, insertion_strings=tuple(strings),
-                                    message=message))
+                                    message=message, count=count, every_seconds=float(every)))
         return tuple(events)

@@ -73,7 +73,8 @@ class AcceptedKey:
 @dataclass(frozen=True)
 class SeedEvent:
     """An event-log record the machine starts with (fleet file ``events``); ``event_type`` is an ``eventlog``
-    type name, ``message`` None means the lab's text for the event ID."""
+    type name, ``message`` None means the lab's text for the event ID; ``count`` records of it are written,
+    ``every_seconds`` apart from ``time`` on (a large log in one line)."""
 
     log: str
     event_id: int
@@ -82,6 +83,8 @@ class SeedEvent:
     event_type: str
     insertion_strings: tuple = ()
     message: str = None
+    count: int = 1
+    every_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -205,3 +205,18 @@ def test_a_refusal_rule_applies_to_the_data_exchange_switch_and_is_checked():
     for wrong in (4096, 1, True, "32769", 32780):
         with pytest.raises(ValueError, match="return_value"):
             jobs.add_failure_rule(host, {"return_value": wrong})
+
+
+def test_an_event_entry_with_a_count_fills_a_log_in_time_order():
+    document = fleet_document("kvp_host")
+    document["machines"]["kvpweb"]["events"] = [
+        {"id": 1000, "source": "Application Error", "time": "2026-11-01T00:00:00Z", "count": 5, "every_seconds": 3600},
+        {"id": 12309, "time": "2026-11-01T02:30:00Z", "insertion_strings": ["AVMA Success", "HV1", "0x00000000"]}]
+    service = service_for(document)
+    items, _requests = enumerate_all(service, "kvpweb", "SELECT * FROM Win32_NTLogEvent", namespace="root/cimv2")
+    rows = [properties(item) for item in items]
+    assert [(int(row["RecordNumber"]), row["EventCode"]) for row in rows] == [
+        (1, "1000"), (2, "1000"), (3, "1000"), (4, "12309"), (5, "1000"), (6, "1000")]
+    document["machines"]["kvpweb"]["events"][0]["every_seconds"] = 0
+    with pytest.raises(ValueError, match="every_seconds"):
+        service_for(document)
