@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 
+import capture_scan
 import pytest
 import yaml
 
@@ -255,3 +256,21 @@ def test_a_cached_inventory_sends_no_request_until_flushed(lab, ansible, tmp_pat
     assert flushed.returncode == 0 and "hostile50" in flushed.stdout, flushed.stdout + flushed.stderr
     stats = lab.stats()["machines"]
     assert all(stats[host]["requests"] == {"Enumerate": 3} for host in HYPERV_HOSTS)
+
+
+@pytest.mark.parametrize("switch", ["environment", "option"])
+def test_the_plugin_captures_each_host_it_reads_and_the_capture_passes_the_scan(lab, ansible, tmp_path, switch):
+    capture = tmp_path / "capture"
+    if switch == "option":
+        inventory, environment = inventory_file(tmp_path, "captured.kvp.yml", lab, winrm_capture_dir=str(capture)), {}
+    else:
+        inventory, environment = inventory_file(tmp_path, "lab.kvp.yml", lab), {"HYPERV_AVMA_CAPTURE_DIR": str(capture)}
+    hostvars = listed(ansible("ansible-inventory", "-i", str(inventory), "--list", **environment))["_meta"]["hostvars"]
+    assert "web50" in hostvars
+    documents = [json.loads(text) for text in capture_scan.capture_texts(capture).values()]
+    assert len(documents) == len(HYPERV_HOSTS) and len({document["endpoint"] for document in documents}) == len(HYPERV_HOSTS)
+    assert all(len(document["exchanges"]) == 3 and document["task"] is None for document in documents), "three enumerations a host"
+    texts = capture_scan.capture_texts(capture)
+    values = capture_scan.identifying_values(HERE / "fleets" / FLEET)
+    assert capture_scan.leftovers(texts, values) + capture_scan.address_leftovers(texts) == []
+    assert (capture / ".capture-key").exists(), "the placeholder key stays with the capture, and the scan tells to remove it"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import capture_scan
 import pytest
@@ -26,6 +27,10 @@ def capture(lab, playbook_runner, tmp_path_factory):
         run = playbook_runner(tmp_path_factory.mktemp("site"), ROOT / "playbooks" / "site.yml", lab.inventory,
                               extra_vars=dict(host_setup_data_exchange=False, compliance_report_dir=str(tmp_path_factory.mktemp("report"))))
     assert "PLAY RECAP" in run.stdout, run.stdout[-2000:]
+    # g22dc is managed with a domain account (DEMOCORP\Administrator): its tasks ran, so its user and domain were
+    # learned as the capture's user and domain, and the scan below looks for both.
+    assert re.search(r"g22dc\s+: ok=[1-9]\d*\s+changed=\d+\s+unreachable=0\s+failed=0", run.stdout), run.stdout[-3000:]
+    assert lab.host_vars["g22dc"]["ansible_user"] == "DEMOCORP\\Administrator"
     return directory
 
 
@@ -40,7 +45,9 @@ def test_every_machine_and_module_of_the_run_is_captured(capture):
 
 def test_nothing_identifying_is_left_in_the_capture(capture):
     texts = capture_scan.capture_texts(capture)
-    assert capture_scan.leftovers(texts, capture_scan.identifying_values(FLEET_FILE)) == []
+    values = capture_scan.identifying_values(FLEET_FILE)
+    assert values["DEMOCORP"] == "domain"
+    assert capture_scan.leftovers(texts, values) + capture_scan.address_leftovers(texts) == []
     # the lab's machines are addressed by IP: each endpoint's address is a placeholder in 198.18.0.0/15
     assert all(json.loads(text)["endpoint"].startswith(("http://198.18.", "http://198.19.")) for text in texts.values())
 
