@@ -721,6 +721,7 @@ class CimClient:
             select = ",".join(self._in_context(label, _identifier, name, "property name") for name in properties)
         wql = f"SELECT {select} FROM {cim_class.name}" + (f" WHERE {where}" if where else "")
         page = {} if max_elements is None else {"max_elements": max_elements}
+
         def decoded(item: Element) -> Any:
             row = self._in_context(label, decode_instance, item, cim_class)
             return row if shape is None else shape(row)

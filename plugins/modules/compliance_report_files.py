@@ -52,7 +52,7 @@ options:
   fragment_dir:
     description:
       - A directory on the controller for the fragments of a sliced job. With O(hosts), one fragment per host
-        (C(<host>.json), mode 0600: it holds what the host answered) is written there, and no report. Without
+        (C(<host>.json), mode 0600, since it holds what the host answered) is written there, and no report. Without
         O(hosts), the report is built from every fragment in it.
     type: path
   dest:
@@ -84,19 +84,20 @@ options:
 attributes:
   check_mode:
     support: full
-    details: In check mode the report is built but no file or directory is written.
+    description: Builds the report (so bad input fails) but writes no file and creates no directory.
   diff_mode:
     support: none
+    description: The report's files are rewritten whole each run; no diff is shown.
   platform:
+    support: full
     platforms: posix
-    details: Runs on the controller.
+    description: Runs on the controller, in the Ansible process.
 notes:
   - The report carries the time it was made, so each run writes its files again and reports a change.
   - The task result carries the summary, scope and problems, not the whole report; read C(avma-report.json) for
     everything.
 seealso:
   - module: hyperv.avma.host_compliance_info
-  - role: hyperv.avma.compliance_report
   - plugin: hyperv.avma.compliance_report
     plugin_type: filter
 """

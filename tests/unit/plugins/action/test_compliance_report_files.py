@@ -62,8 +62,8 @@ def test_the_report_of_every_host_is_written_in_one_step(tmp_path):
     assert result["files"] == [str(tmp_path / "report" / name) for name in names] and result["changed"] is True
     assert sorted(os.listdir(tmp_path / "report")) == sorted(names)
     report = json.loads((tmp_path / "report" / "avma-report.json").read_text())
-    assert report["summary"] == result["summary"] == dict(hosts=3, hosts_failed=2, hosts_not_ready=2, vms=2, compliant_vms=1,
-                                                           non_compliant_vms=0, unknown_vms=1, problems=2)
+    expected = dict(hosts=3, hosts_failed=2, hosts_not_ready=2, vms=2, compliant_vms=1, non_compliant_vms=0, unknown_vms=1, problems=2)
+    assert report["summary"] == result["summary"] == expected
     errors = {entry["name"]: entry["problems"][0]["message"] for entry in report["hosts"] if not entry["read"]}
     assert errors == {"hv2": "the Hyper-V host could not be read: no answer: hv2: connection to http://hv2:5985/wsman refused",
                       "hv3": "the Hyper-V host could not be read: the host failed earlier in this run (see the play recap)"}
