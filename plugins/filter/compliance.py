@@ -7,40 +7,11 @@ report_html.yml, report_csv.yml and report_usage_csv.yml beside this file."""
 
 from __future__ import annotations
 
-import getpass
-import json
-import pathlib
-import socket
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hyperv.avma.plugins.module_utils._compliance import DEFAULT_RENEWAL_DAYS, build_report
 from ansible_collections.hyperv.avma.plugins.module_utils._report_render import render_csv, render_html, render_usage_csv
-
-_COLLECTION_ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _collection_version():
-    """The version of this copy of the collection: MANIFEST.json of an installed build, else galaxy.yml of a source
-    tree; None when neither says."""
-    manifest = _COLLECTION_ROOT / "MANIFEST.json"
-    if manifest.is_file():
-        return json.loads(manifest.read_text(encoding="utf-8")).get("collection_info", {}).get("version")
-    galaxy = _COLLECTION_ROOT / "galaxy.yml"
-    if galaxy.is_file():
-        for line in galaxy.read_text(encoding="utf-8").splitlines():
-            if line.startswith("version:"):
-                return line.split(":", 1)[1].strip().strip("'\"")
-    return None
-
-
-def _run_context():
-    """Where the report is made: collection version, controller host name and user."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = None
-    return dict(collection_version=_collection_version(), controller=socket.getfqdn(), user=user)
+from ansible_collections.hyperv.avma.plugins.plugin_utils._report_context import run_context
 
 
 def compliance_report(hosts, guests=None, generated_at=None, renewal_days=DEFAULT_RENEWAL_DAYS, usage_from=None, usage_to=None):
@@ -50,7 +21,7 @@ def compliance_report(hosts, guests=None, generated_at=None, renewal_days=DEFAUL
         raise AnsibleFilterError("compliance_report expects guests as a dict of guest name -> activation facts")
     try:
         return build_report(hosts, guests, generated_at, renewal_days=int(renewal_days), usage_from=usage_from or None,
-                            usage_to=usage_to or None, context=_run_context())
+                            usage_to=usage_to or None, context=run_context())
     except ValueError as error:
         raise AnsibleFilterError("compliance_report: %s" % error) from error
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.hyperv.avma.plugins.module_utils._avma import AVMA_KVP_PREFIX, EDITIONS, decode_event_outcome
+from ansible_collections.hyperv.avma.plugins.module_utils._avma import AVMA_KVP_PREFIX, EDITIONS, decode_avma_event
 
 # Version of the report's JSON layout; raised whenever a field changes meaning or disappears (docs: guide_report).
 SCHEMA_VERSION = 2
@@ -132,7 +132,8 @@ def host_requests(vms, events):
     """The host's AVMA requests (Event 12310), oldest first, each as {time, vm_id, vm_name, outcome}. Which insertion
     string names the VM is unconfirmed, so an event belongs to a VM when any of its insertion strings equals the VM's
     name, ID, FQDN or computer name; ``vm_id`` is None for a request of no VM the host has now (its first insertion
-    string is then kept as ``vm_name``). Events without a time are left out: they cannot be placed in a window."""
+    string is then kept as ``vm_name``). The outcome is the event's own decoded ``outcome`` (activation_events decodes it
+from the codes first), else decoded here. Events without a time are left out: they cannot be placed in a window."""
     keys = _vm_keys(vms)
     names = {vm["id"]: vm.get("name") for vm in vms}
     requests = []
@@ -144,7 +145,9 @@ def host_requests(vms, events):
             continue
         strings = [text for text in event.get("insertion_strings") or [] if isinstance(text, str)]
         matched = sorted({keys[text.lower()] for text in strings if text.lower() in keys})
-        outcome = decode_event_outcome(event.get("message"), *strings)
+        outcome = event.get("outcome")
+        if not isinstance(outcome, dict):
+            outcome = decode_avma_event(HOST_EVENT_ID, event.get("message"), strings)
         for vm_id in matched or [None]:
             requests.append(dict(time=moment, vm_id=vm_id, vm_name=names[vm_id] if vm_id else (strings[0] if strings else None),
                                  outcome=outcome))

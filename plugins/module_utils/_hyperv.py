@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from operator import itemgetter
 
 from ansible_collections.hyperv.avma.plugins.module_utils._avma import activatable_guest_releases, host_problems, is_datacenter_edition
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import (
@@ -252,10 +253,10 @@ def _setting_vm_id(row):
     return first_guid(row["InstanceID"])
 
 
-def read_components(cim, *, with_items=True, where=None, max_elements=None):
-    """Msvm_KvpExchangeComponent rows by VM ID (one enumeration). Without items only the status is read."""
-    properties = None if with_items else ["SystemName", "OperationalStatus"]
-    return _by_vm_id(cim.query(KVP_COMPONENT, where, properties=properties, max_elements=max_elements), _component_vm_id)
+def read_component_status(cim):
+    """The status of every VM's Msvm_KvpExchangeComponent (SystemName, OperationalStatus) by VM ID, in one
+    enumeration without the items."""
+    return _by_vm_id(cim.query(KVP_COMPONENT, properties=["SystemName", "OperationalStatus"]), _component_vm_id)
 
 
 def read_settings(cim, *, with_items=True, where=None, max_elements=None):
@@ -263,6 +264,34 @@ def read_settings(cim, *, with_items=True, where=None, max_elements=None):
     opens the InstanceID (``Microsoft:<VM ID>\\...``); settings of checkpoints carry other GUIDs and match no VM."""
     properties = None if with_items else ["InstanceID", "EnabledState"]
     return _by_vm_id(cim.query(KVP_SETTING, where, properties=properties, max_elements=max_elements), _setting_vm_id)
+
+
+def _component_part(row):
+    """What kvp_info keeps of a VM's Msvm_KvpExchangeComponent: its VM ID, status and the guest's items, collected."""
+    intrinsic, issues = collect_items(_raw_items(row["GuestIntrinsicExchangeItems"]), SOURCE_INTRINSIC)
+    guest, guest_issues = collect_items(_raw_items(row["GuestExchangeItems"]), SOURCE_GUEST)
+    return dict(vm_id=_component_vm_id(row), operational_status=row["OperationalStatus"], intrinsic_items=intrinsic, guest_items=guest,
+                issues=issues + guest_issues)
+
+
+def _setting_part(row):
+    """What kvp_info keeps of a VM's active Msvm_KvpExchangeComponentSettingData: its VM ID, whether Data Exchange is
+    on and the items the host pushed, collected."""
+    host, issues = collect_items(_raw_items(row["HostExchangeItems"]), SOURCE_HOST)
+    host_only, host_only_issues = collect_items(_raw_items(row["HostOnlyItems"]), SOURCE_HOST_ONLY)
+    return dict(vm_id=_setting_vm_id(row), enabled_state=row["EnabledState"], host_items=host, host_only_items=host_only,
+                issues=issues + host_only_issues)
+
+
+def read_component_parts(cim, *, where=None, max_elements=None):
+    """kvp_info's view of the Msvm_KvpExchangeComponent rows (_component_part) by VM ID, in one enumeration; each page
+    is reduced as it arrives, so that a host's whole answer is never held at once."""
+    return _by_vm_id(cim.query(KVP_COMPONENT, where, max_elements=max_elements, shape=_component_part), itemgetter("vm_id"))
+
+
+def read_setting_parts(cim, *, where=None, max_elements=None):
+    """kvp_info's view of the active setting rows (_setting_part) by VM ID, in one enumeration, page by page."""
+    return _by_vm_id(cim.query(KVP_SETTING, where, max_elements=max_elements, shape=_setting_part), itemgetter("vm_id"))
 
 
 def _too_large(error):
@@ -304,9 +333,9 @@ def read_host_kvp(cim, wanted=None):
     another node of its failover cluster running it? Returns ``{host_name, vms, missing_vms, owned_elsewhere}``."""
     host_name, vms = read_vms(cim)
     selected, missing = select_vms(vms, wanted)
-    components, large_components = _read_isolating(cim, read_components, selected,
+    components, large_components = _read_isolating(cim, read_component_parts, selected,
                                                    lambda vm_id: f"SystemName = {wql_string(vm_id)}")
-    settings, large_settings = _read_isolating(cim, read_settings, selected,
+    settings, large_settings = _read_isolating(cim, read_setting_parts, selected,
                                                lambda vm_id: f"InstanceID LIKE {wql_string('Microsoft:' + vm_id + '%')}")
     listed = []
     for vm in selected:
@@ -330,26 +359,26 @@ def _by_vm_id(rows, vm_id_of):
     return joined
 
 
-def _data_exchange(component, setting):
-    status = integration_status(component["OperationalStatus"] if component else None)
-    return dict(enabled=setting_enabled(setting["EnabledState"]) if setting else None, status=status["name"], status_code=status["code"],
-                operational_status=status["codes"])
+def _data_exchange(operational_status, enabled_state):
+    """A VM's Data Exchange: whether its setting is on (EnabledState) and its component's status (OperationalStatus);
+    None for what the host does not have."""
+    status = integration_status(operational_status)
+    return dict(enabled=setting_enabled(enabled_state), status=status["name"], status_code=status["code"], operational_status=status["codes"])
 
 
 def vm_kvp(vm, component, setting):
-    """One VM's KVP view: its items by source as name -> value maps, the intrinsic items decoded, the Data Exchange
-    state, and the issues found in what the guest wrote."""
-    intrinsic, issues = collect_items(_raw_items(component["GuestIntrinsicExchangeItems"]) if component else [], SOURCE_INTRINSIC)
-    guest, guest_issues = collect_items(_raw_items(component["GuestExchangeItems"]) if component else [], SOURCE_GUEST)
-    host, host_issues = collect_items(_raw_items(setting["HostExchangeItems"]) if setting else [], SOURCE_HOST)
-    host_only, host_only_issues = collect_items(_raw_items(setting["HostOnlyItems"]) if setting else [], SOURCE_HOST_ONLY)
+    """One VM's KVP view from its component and setting parts (_component_part, _setting_part; None when the host has
+    none): its items by source as name -> value maps, the intrinsic items decoded, the Data Exchange state, and the
+    issues found in what the guest wrote."""
+    intrinsic = component["intrinsic_items"] if component else {}
     facts, fact_issues = intrinsic_facts(intrinsic)
     return dict(
         name=vm["name"], id=vm["id"], state=vm["state"], state_code=vm["state_code"],
-        data_exchange=_data_exchange(component, setting),
-        intrinsic_items=intrinsic, guest_items=guest, host_items=host, host_only_items=host_only,
+        data_exchange=_data_exchange(component["operational_status"] if component else None, setting["enabled_state"] if setting else None),
+        intrinsic_items=intrinsic, guest_items=component["guest_items"] if component else {},
+        host_items=setting["host_items"] if setting else {}, host_only_items=setting["host_only_items"] if setting else {},
         intrinsic_facts=facts,
-        issues=issues + guest_issues + host_issues + host_only_issues + fact_issues,
+        issues=(component["issues"] if component else []) + (setting["issues"] if setting else []) + fact_issues,
     )
 
 
@@ -1090,13 +1119,14 @@ def read_host_readiness(cim, params=None):
     if host["hyperv_installed"]:
         try:
             _host_name, machines = read_vms(cim)
-            components = read_components(cim, with_items=False)
+            components = read_component_status(cim)
             settings = read_settings(cim, with_items=False)
             answered = True
         except HypervMissingError:
             machines = []
         for vm in machines:
-            exchange = _data_exchange(components.get(vm["id"]), settings.get(vm["id"]))
+            component, setting = components.get(vm["id"]), settings.get(vm["id"])
+            exchange = _data_exchange(component["OperationalStatus"] if component else None, setting["EnabledState"] if setting else None)
             vms.append(dict(name=vm["name"], id=vm["id"], state=vm["state"], state_code=vm["state_code"],
                             data_exchange_enabled=exchange["enabled"], data_exchange_status=exchange["status"],
                             data_exchange_status_code=exchange["status_code"]))

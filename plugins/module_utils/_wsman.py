@@ -403,12 +403,14 @@ class WsmanClient:
 
     def enumerate(self, resource_uri: str, *, wql: str | None = None, max_elements: int = DEFAULT_MAX_ELEMENTS,
                   enumeration_mode: str | None = None, limit: int | None = None,
-                  options: dict[str, Any] | None = None) -> list[Element]:
+                  options: dict[str, Any] | None = None, transform: Callable[[Element], Any] | None = None) -> list[Any]:
         """Enumerate (with OptimizeEnumeration and MaxElements) then Pull until EndOfSequence.
 
         Returns the item elements (the children of ``w:Items``/``n:Items``; ``w:Item`` wrappers in
-        ``EnumerateObjectAndEPR`` mode). An answer that fits in one envelope costs one request. With ``limit``, stops
-        once that many items arrived and Releases the enumeration if the server still holds it.
+        ``EnumerateObjectAndEPR`` mode), or what ``transform`` makes of each: it is applied to a page's items as the
+        page arrives, so that the element trees of a long enumeration are not all held at once. An answer that fits
+        in one envelope costs one request. With ``limit``, stops once that many items arrived and Releases the
+        enumeration if the server still holds it.
 
         When a Pull's answer is lost (reset, read timeout) or the server no longer knows the context (expired,
         2150858779), the enumeration starts again from the beginning, at most ``settings.retries`` times and within
@@ -424,7 +426,7 @@ class WsmanClient:
         started = self.clock()
         while True:
             try:
-                items = self._enumerate_once(resource_uri, target, wql, max_elements, enumeration_mode, limit, options)
+                items = self._enumerate_once(resource_uri, target, wql, max_elements, enumeration_mode, limit, options, transform)
                 return items if limit is None else items[:limit]
             except _RestartEnumeration as restart:
                 if restarts >= self.settings.retries or self.clock() - started > self.settings.retry_max_sec:
@@ -433,7 +435,7 @@ class WsmanClient:
                 self.restarted_enumerations += 1
 
     def _enumerate_once(self, resource_uri: str, target: str, wql: str | None, max_elements: int, enumeration_mode: str | None,
-                        limit: int | None, options: dict[str, Any] | None) -> list[Element]:
+                        limit: int | None, options: dict[str, Any] | None, transform: Callable[[Element], Any] | None) -> list[Any]:
         """One Enumerate and its Pulls; raises _RestartEnumeration when only a new enumeration can go on."""
         label = f"Enumerate {target}"
         batch_size = min(max_elements, limit) if limit is not None else max_elements
@@ -446,6 +448,8 @@ class WsmanClient:
             _sub(request, "w", "Filter", wql, {"Dialect": WQL_DIALECT})
         body = self._request(label, Action.ENUMERATE, resource_uri, body=request, options=options, retry_on=_READ_RETRY)
         items, context, finished = self._read_batch(self._required_child(body, "EnumerateResponse", "n", label), label)
+        if transform is not None:
+            items = [transform(item) for item in items]
 
         empty_pulls = 0
         while not finished and (limit is None or len(items) < limit):
@@ -464,7 +468,7 @@ class WsmanClient:
             if empty_pulls >= _MAX_EMPTY_PULLS:
                 raise WsmanProtocolError(f"{empty_pulls} Pull responses in a row carried no items and no EndOfSequence",
                                          machine=self.display_name, operation=label)
-            items.extend(batch)
+            items.extend(batch if transform is None else (transform(item) for item in batch))
 
         if not finished:
             request = _element("n", "Release")

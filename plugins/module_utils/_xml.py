@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaValueError, WsmanProtocolError
 
@@ -47,20 +47,23 @@ def namespace_of(tag: str) -> str | None:
     return tag[1:].partition("}")[0] if tag.startswith("{") else None
 
 
-def children(parent: Element, local: str, namespaces: Iterable[str | None] | None = None) -> list[Element]:
+def _named(element: Element, local: str, namespaces: Collection[str | None] | None) -> bool:
+    tag = element.tag
+    if tag[:1] != "{":
+        return tag == local and (namespaces is None or None in namespaces)
+    namespace, _brace, name = tag[1:].partition("}")
+    return name == local and (namespaces is None or namespace in namespaces)
+
+
+def children(parent: Element, local: str, namespaces: Collection[str | None] | None = None) -> list[Element]:
     """Children named ``local`` in any of ``namespaces`` (any namespace when None)."""
-    allowed = None if namespaces is None else set(namespaces)
-    return [
-        element for element in parent
-        if local_name(element.tag) == local and (allowed is None or namespace_of(element.tag) in allowed)
-    ]
+    return [element for element in parent if _named(element, local, namespaces)]
 
 
-def child(parent: Element, local: str, namespaces: Iterable[str | None] | None = None) -> Element | None:
+def child(parent: Element, local: str, namespaces: Collection[str | None] | None = None) -> Element | None:
     """First child named ``local`` in any of ``namespaces`` (any namespace when None), or None."""
-    allowed = None if namespaces is None else set(namespaces)
     for element in parent:
-        if local_name(element.tag) == local and (allowed is None or namespace_of(element.tag) in allowed):
+        if _named(element, local, namespaces):
             return element
     return None
 

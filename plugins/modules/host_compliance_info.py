@@ -10,12 +10,16 @@ module: host_compliance_info
 short_description: Read in one task what an AVMA compliance report needs from a Hyper-V host
 version_added: 0.1.0
 description:
-  - Reads, over one WS-Management session, the three things the C(hyperv.avma.compliance_report) role needs from a
-    Hyper-V host, each with the result M(hyperv.avma.host_info), M(hyperv.avma.kvp_info) and
-    M(hyperv.avma.activation_events) give on their own; a play that would run those three tasks one after the other
-    authenticates once instead of three times.
-  - The host's AVMA readiness (RV(host_info)), every VM with its KVP items as the host holds them (RV(kvp), scope
-    V(host)), and the AVMA requests the host answered (Event 12310, RV(events)).
+  - Reads, over one WS-Management session, what the C(hyperv.avma.compliance_report) role needs from a Hyper-V
+    host; a play that would run M(hyperv.avma.host_info), M(hyperv.avma.kvp_info) and
+    M(hyperv.avma.activation_events) one after the other authenticates once instead of three times.
+  - The host's AVMA readiness as M(hyperv.avma.host_info) gives it (RV(host_info)); every VM with what the report reads
+    of its KVP data (RV(kvp)); and the AVMA requests the host answered (Event 12310, RV(events)).
+  - Only what the report reads comes back, so that a fleet's answers stay small on the controller (a report moves
+    every host's answer through Ansible) - of each VM its identity, state, Data Exchange, the decoded intrinsic facts,
+    the issues found in its KVP data and, of the items its guest wrote, only those the collection publishes
+    (C(HyperVAvma.*)); of each event its time, record number, insertion strings and the outcome decoded from its
+    codes. For every KVP item use M(hyperv.avma.kvp_info); for the events' messages, M(hyperv.avma.activation_events).
   - A host without a working Hyper-V (readiness problems C(hyperv_missing) or C(hyperv_unavailable)) has no VMs to
     read, so RV(kvp) then lists none and RV(host_info) says why; its events are still read.
   - KVP values are data written by guests, returned as plain data, bounded and checked as by
@@ -54,13 +58,6 @@ options:
         ones were left out.
     type: int
     default: 1000
-  mask_values:
-    description:
-      - As in M(hyperv.avma.kvp_info), the values of KVP items with these names (or fnmatch patterns, any case) are
-        replaced by V(********) in RV(kvp).
-    type: list
-    elements: str
-    default: []
 notes:
   - Check mode and diff change nothing, since the module only reads.
 seealso:
@@ -91,17 +88,39 @@ host_info:
   returned: success
   type: dict
 kvp:
-  description: Every VM of the host with its KVP items, as the result of M(hyperv.avma.kvp_info) with scope V(host)
-    (C(host_name), C(vms), C(missing_vms), C(owned_elsewhere)); no VMs on a host without a working Hyper-V.
+  description: Every VM of the host with what the report reads of its KVP data; no VMs on a host without a working
+    Hyper-V.
   returned: success
   type: dict
+  contains:
+    host_name:
+      description: The host's name, as Hyper-V gives it.
+      type: str
+    vms:
+      description:
+        - Each VM as M(hyperv.avma.kvp_info) returns it, with C(name), C(id), C(state), C(data_exchange),
+          C(intrinsic_facts) and C(issues), and C(guest_items) holding only the collection's own items
+          (C(HyperVAvma.*)); without the other item maps.
+      type: list
+      elements: dict
+    missing_vms:
+      description: Always empty here (no VM is asked for by name).
+      type: list
+      elements: str
+    owned_elsewhere:
+      description: Always empty here (no VM is asked for by name).
+      type: list
+      elements: dict
 events:
-  description: The AVMA requests the host answered, as the result of M(hyperv.avma.activation_events) for Event 12310.
+  description: The AVMA requests the host answered (Event 12310), newest first.
   returned: success
   type: dict
   contains:
     events:
-      description: The events, newest first, with the fields M(hyperv.avma.activation_events) returns.
+      description:
+        - Each event with C(time_generated), C(record_number), C(event_id), C(insertion_strings), C(outcome) (decoded
+          from its codes, as M(hyperv.avma.activation_events) decodes it) and C(truncated); without the message and
+          the raw properties.
       type: list
       elements: dict
     count:

@@ -178,7 +178,7 @@ def split_user_name(user_name):
 class TransportStats:
     """Per-machine counters of what the transport answered by itself (the service counts WS-Man requests)."""
 
-    COUNTERS = ("auth_requests", "auth_failures", "unencrypted_refused")
+    COUNTERS = ("auth_requests", "auth_failures", "unencrypted_refused", "bytes_received", "bytes_sent")
 
     def __init__(self, machine_names):
         self._lock = threading.Lock()
@@ -186,9 +186,9 @@ class TransportStats:
         self._counts = {}
         self.reset()
 
-    def count(self, machine_name, counter):
+    def count(self, machine_name, counter, amount=1):
         with self._lock:
-            self._counts[machine_name][counter] += 1
+            self._counts[machine_name][counter] += amount
 
     def count_mechanism(self, machine_name, mechanism):
         """One WS-Man request served to a client authenticated with ``mechanism`` (one of AUTH_MECHANISMS)."""
@@ -275,7 +275,9 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(_Answer(400))
             return None
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        self._endpoint.lab.transport_stats.count(self._endpoint.machine.name, "bytes_received", len(body))
+        return body
 
     def _serve(self, body):
         endpoint = self._endpoint
@@ -464,6 +466,7 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         self.log_message("dropped the connection (injected fault)")
 
     def _send(self, answer):
+        self._endpoint.lab.transport_stats.count(self._endpoint.machine.name, "bytes_sent", len(answer.body))
         headers = list(answer.headers)
         if answer.content_type:
             headers.append(("Content-Type", answer.content_type))
@@ -914,9 +917,10 @@ class Lab:
         """The service's counters with the transport's merged into each machine's entry.
 
         ``{"machines": {name: {<service counters>, "auth_requests": n, "auth_failures": n,
-        "unencrypted_refused": n}}, <service totals>, "total_auth_requests": n}``. ``auth_requests`` counts HTTP
-        round trips spent on authentication (401 legs, and the empty request that completes NTLM before encryption);
-        they never reach the service, so they are not in its ``requests``.
+        "unencrypted_refused": n, "bytes_received": n, "bytes_sent": n}}, <service totals>, "total_auth_requests": n}``.
+        ``auth_requests`` counts HTTP round trips spent on authentication (401 legs, and the empty request that
+        completes NTLM before encryption); they never reach the service, so they are not in its ``requests``.
+        ``bytes_received`` / ``bytes_sent`` count the HTTP bodies of every request and answer (headers not counted).
         """
         stats = self.service.stats()
         machines = stats.setdefault("machines", {})

@@ -90,6 +90,21 @@ def test_stats_count_auth_legs_apart_from_wsman_requests(admin, lab):
     assert stats["machines"]["g01"]["auth_requests"] == 0
 
 
+def test_stats_count_the_bytes_of_request_and_answer_bodies(admin, lab):
+    machine = lab.fleet.machines["hv01"]
+    connection = http.client.HTTPConnection(machine.address, lab.ports()["hv01"]["http"], timeout=10)
+    connection.request("POST", "/wsman", body=b"x" * 123, headers={"Content-Type": "application/soap+xml;charset=UTF-8"})
+    answer = connection.getresponse()
+    assert answer.status == 401 and answer.read() == b""
+    connection.close()
+    identify(lab, "g01")
+
+    _status, stats = call(admin, "GET", "/stats")
+    assert (stats["machines"]["hv01"]["bytes_received"], stats["machines"]["hv01"]["bytes_sent"]) == (123, 0)
+    # An encrypted Identify and its encrypted answer, after the NTLM legs.
+    assert stats["machines"]["g01"]["bytes_received"] > 0 and stats["machines"]["g01"]["bytes_sent"] > 500
+
+
 def test_faults_are_added_listed_and_cleared(admin):
     rule = {"machine": "g01", "operation": "Get", "kind": "drop", "count": 2}
 

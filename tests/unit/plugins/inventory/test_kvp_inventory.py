@@ -82,7 +82,11 @@ class FakeHyperV:
                                   HostExchangeItems=[item("Owner", "ops", 0)], HostOnlyItems=None))
         return self
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None, shape=None):
+        rows = self._rows(cim_class, where, properties=properties, limit=limit, max_elements=max_elements)
+        return rows if shape is None else [shape(row) for row in rows]
+
+    def _rows(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.queries.append(cim_class.name)
         if self.error is not None:
             raise self.error

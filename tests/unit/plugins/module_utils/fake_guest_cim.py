@@ -94,7 +94,11 @@ class FakeGuest:
 
     # -- CimClient -----------------------------------------------------------------------------------------------
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None, shape=None):
+        rows = self._rows(cim_class, where, properties=properties, limit=limit, max_elements=max_elements)
+        return rows if shape is None else [shape(row) for row in rows]
+
+    def _rows(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.calls.append(("query", cim_class.name, where))
         self.queries.append(dict(cls=cim_class.name, where=where, limit=limit))
         if cim_class.name == "Win32_OperatingSystem":

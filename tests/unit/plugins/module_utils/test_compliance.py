@@ -33,8 +33,13 @@ def host(name, host_info=None, vms=(), events=()):
     return dict(name=name, host_info=host_info or READY_2022, kvp=dict(vms=list(vms)), events=list(events))
 
 
+# The result code the lab's hosts log with each outcome (tests/hvlab/eventlog.py).
+RESULT_CODES = {"AVMA Success": "0x00000000", "Activation Denied": "0xC004FD02", "Invalid Host": "0xC004FD01"}
+
+
 def request(name, time, outcome="AVMA Success"):
-    return dict(event_id=12310, time_generated=time, insertion_strings=[name, name.upper(), "Microsoft Windows Server 2022", outcome, "0x00000000"])
+    return dict(event_id=12310, time_generated=time,
+                insertion_strings=[name, name.upper(), "Microsoft Windows Server 2022", outcome, RESULT_CODES[outcome]])
 
 
 def states(report):

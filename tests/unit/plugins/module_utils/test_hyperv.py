@@ -116,7 +116,11 @@ class FakeHost:
 
     # -- CimClient ----------------------------------------------------------------------------------------------------
 
-    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
+    def query(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None, shape=None):
+        rows = self._rows(cim_class, where, properties=properties, limit=limit, max_elements=max_elements)
+        return rows if shape is None else [shape(row) for row in rows]
+
+    def _rows(self, cim_class, where=None, *, properties=None, limit=None, max_elements=None):
         self.calls.append(("query", cim_class.name))
         if cim_class.namespace == "root/virtualization/v2" and not (self.hyperv and self.namespace_answers):
             raise WsmanFaultError(code=2150858752, wmi_code=0x8004100E, reason="The WMI namespace root/virtualization/v2 does not exist.")
