@@ -505,7 +505,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             client = open_client(build_settings(entry.options, label=entry.name))
             try:
-                kvp = read_host_kvp(client)
+                kvp = read_host_kvp(client)[0]
             finally:
                 client.close()
         except AvmaError as error:

@@ -330,7 +330,8 @@ def read_host_kvp(cim, wanted=None):
     """Every VM of the host (or those ``wanted`` names by name or ID) with its KVP items, in three enumerations.
     A VM whose items are too large for any answer is listed with an issue ``too_large`` and without those items;
     finding it costs one enumeration per VM. A wanted VM that is not on this host costs one more enumeration: is
-    another node of its failover cluster running it? Returns ``{host_name, vms, missing_vms, owned_elsewhere}``."""
+    another node of its failover cluster running it? Returns (``{host_name, vms, missing_vms, owned_elsewhere}``,
+    why the cluster could not be asked about the missing VMs, or None)."""
     host_name, vms = read_vms(cim)
     selected, missing = select_vms(vms, wanted)
     components, large_components = _read_isolating(cim, read_component_parts, selected,
@@ -345,9 +346,10 @@ def read_host_kvp(cim, wanted=None):
         if vm["id"] in large_settings:
             entry["issues"].append(_too_large_issue("host", large_settings[vm["id"]]))
         listed.append(entry)
-    owned = vms_owned_elsewhere(cim, host_name, missing) if missing else []
+    owned, not_checked = vms_owned_elsewhere(cim, host_name, missing) if missing else ([], None)
     elsewhere = {entry["vm"] for entry in owned}
-    return dict(host_name=host_name, vms=listed, missing_vms=[entry for entry in missing if entry not in elsewhere], owned_elsewhere=owned)
+    document = dict(host_name=host_name, vms=listed, missing_vms=[entry for entry in missing if entry not in elsewhere], owned_elsewhere=owned)
+    return document, not_checked
 
 
 def _by_vm_id(rows, vm_id_of):
@@ -411,15 +413,6 @@ def _cluster_rows(cim, cim_class, where=None):
     return rows or None
 
 
-class OwnersElsewhere(list):
-    """What ``vms_owned_elsewhere`` found (a list of ``{vm, owner_node, vm_id}``), and ``not_checked``: why the
-    failover cluster could not be asked (None when it was, or when the machine is no cluster node)."""
-
-    def __init__(self, entries=(), not_checked=None):
-        super().__init__(entries)
-        self.not_checked = not_checked
-
-
 def _resource_vm_id(row):
     """The VM ID (upper case, no braces) a VM resource names in its PrivateProperties, or None."""
     private = row["PrivateProperties"]
@@ -440,16 +433,17 @@ def _resource_names(row):
 
 
 def vms_owned_elsewhere(cim, host_name, names):
-    """The entries of ``names`` that are VMs of this host's failover cluster running on another node, as an
-    OwnersElsewhere of ``{vm, owner_node, vm_id}``. A VM ID is matched against the VmID of each VM resource (which
-    holds whatever the resource and its role are called); a name against the role's name and the resource's name
-    (named after the VM unless renamed). A cluster that does not answer leaves ``not_checked`` set, never an error."""
+    """(the entries of ``names`` that are VMs of this host's failover cluster running on another node, each as
+    ``{vm, owner_node, vm_id}``; why the cluster could not be asked, or None). A VM ID is matched against the VmID of
+    each VM resource (which holds whatever the resource and its role are called); a name against the role's name and
+    the resource's name (named after the VM unless renamed). A cluster that does not answer is no error: the reason
+    comes back instead, with no entries (no cluster node at all: no entries, no reason)."""
     try:
         rows = _cluster_rows(cim, CLUSTER_RESOURCE, "Type = %s" % wql_string(VM_RESOURCE_TYPE)) or []
     except ClusterNotCheckedError as error:
-        return OwnersElsewhere(not_checked=error.message)
+        return [], error.message
     here = (host_name or "").casefold()
-    owned = OwnersElsewhere()
+    owned = []
     for entry in names:
         text = str(entry).strip()
         wanted_id = text.strip("{}").upper() if is_guid(text) else None
@@ -459,7 +453,7 @@ def vms_owned_elsewhere(cim, host_name, names):
             if matches and (row["OwnerNode"] or "").casefold() != here:
                 owned.append(dict(vm=str(entry), owner_node=row["OwnerNode"], vm_id=vm_id))
                 break
-    return owned
+    return owned, None
 
 
 def node_endpoint(addresses, name):
@@ -623,7 +617,7 @@ def kvp_info_task(cim, params, check_mode, diff):
         document = read_guest_kvp(cim)
         warnings = _issue_warning(document["issues"])
     else:
-        document = read_host_kvp(cim, params.get("vms"))
+        document, not_checked = read_host_kvp(cim, params.get("vms"))
         warnings = _issue_warning([issue for vm in document["vms"] for issue in vm["issues"]],
                                   sum(1 for vm in document["vms"] if vm["issues"]))
         if document["missing_vms"]:
@@ -631,8 +625,6 @@ def kvp_info_task(cim, params, check_mode, diff):
         if document["owned_elsewhere"]:
             warnings.append("owned by another node of the failover cluster (run the task against that node): " + ", ".join(
                 "%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in document["owned_elsewhere"]))
-        not_checked = getattr(document["owned_elsewhere"], "not_checked", None)
-        document["owned_elsewhere"] = list(document["owned_elsewhere"])
         if not_checked and document["missing_vms"]:
             warnings.append("whether another node of the failover cluster runs %s could not be checked: %s; %s"
                             % (", ".join(document["missing_vms"]), not_checked, CLUSTER_ACCESS_REMEDY))
@@ -787,11 +779,11 @@ def select_for_change(vms, params, cim=None, host_name=None):
             raise AvmaValueError("these names belong to more than one VM; give the VM ID instead: " + ", ".join(ambiguous))
     selected, missing = select_vms(vms, wanted if wanted else None)
     if missing:
-        owned = vms_owned_elsewhere(cim, host_name, missing) if cim is not None else OwnersElsewhere()
+        owned, not_checked = vms_owned_elsewhere(cim, host_name, missing) if cim is not None else ([], None)
         if owned:
             raise AvmaValueError("these VMs run on another node of the failover cluster; run the task against that node: "
                                  + ", ".join("%s (%s)" % (entry["vm"], entry["owner_node"]) for entry in owned))
-        unchecked = f" (whether another node of the failover cluster runs them could not be checked: {owned.not_checked})" if owned.not_checked else ""
+        unchecked = f" (whether another node of the failover cluster runs them could not be checked: {not_checked})" if not_checked else ""
         raise AvmaValueError("no VM of this host is named or has the ID: " + ", ".join(missing) + unchecked)
     return selected
 
