@@ -20,8 +20,9 @@ settle it (reading the guest, or the host's 12310 logging).
 
 Input per host (``build_report(hosts, guests, ...)``): ``name``; ``host_info`` (the host_info module's result);
 ``kvp`` (kvp_info's host-scope result: ``vms`` with items and decoded intrinsic facts); ``events`` (activation_events'
-``events`` for ID 12310); or ``error`` (why the host could not be read). ``guests`` maps a guest's name or FQDN to
-its activation facts (activation_facts' ``avma`` fact).
+``events`` for ID 12310), ``events_since`` (where that history starts, ISO 8601, None for all of it) and
+``events_limited`` (True when older events were left out to stay within max_events); or ``error`` (why the host could
+not be read). ``guests`` maps a guest's name or FQDN to its activation facts (activation_facts' ``avma`` fact).
 
 FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 """
@@ -355,12 +356,28 @@ def _vm_entry(host_name, vm, host_info, guest, requests, window, now):
     )
 
 
+def history_bounds(requests, events_since, events_limited, now):
+    """(from when the host's request history is complete, why it is not complete before): ``events_since`` (the start
+    of what was read), or, when the history was cut at max_events (``events_limited``), the oldest request read, since
+    older ones were left out. (None, None) when the whole log was read."""
+    since = parse_time(events_since)
+    if events_limited:
+        oldest = min((request["time"] for request in requests), default=now)
+        if since is None or oldest > since:
+            return oldest, ("the history read was cut at compliance_report_max_events: requests before %s were left out"
+                            % iso_time(oldest))
+    if since is None:
+        return None, None
+    return since, "the history read starts at %s" % iso_time(since)
+
+
 def _host_entry(host, guests, window, now):
-    """(host entry, the host's 12310 requests)."""
+    """(host entry, the host's 12310 requests, its history_bounds)."""
     name = host["name"]
     if host.get("error"):
         return dict(name=name, read=False, release=None, edition_id=None, activated=None, ready=False, vms=[],
-                    problems=[_problem("host_unreachable", name, detail=host["error"])]), []
+                    problems=[_problem("host_unreachable", name, detail=host["error"])],
+                    events_since=None, events_limited=None, history_complete_from=None), [], (None, None)
     host_info = host.get("host_info") or {}
     facts = host_info.get("host") or {}
     host_problems = [_problem(problem["code"], name) for problem in host_info.get("problems") or []
@@ -373,8 +390,10 @@ def _host_entry(host, guests, window, now):
     entries = [_vm_entry(name, vm, host_info, _guest_facts(guests, vm), by_vm.get(vm["id"], []), window, now)
                for vm in sorted(vms, key=lambda vm: (vm.get("name") or "").lower())]
     os_facts = facts.get("os") or {}
+    bounds = history_bounds(requests, host.get("events_since"), host.get("events_limited"), now)
     return dict(name=name, read=True, release=os_facts.get("release"), edition_id=os_facts.get("edition_id"), activated=facts.get("activated"),
-                ready=not host_problems, vms=entries, problems=host_problems), requests
+                ready=not host_problems, vms=entries, problems=host_problems, events_since=iso_time(host.get("events_since")),
+                events_limited=bool(host.get("events_limited")), history_complete_from=iso_time(bounds[0])), requests, bounds
 
 
 def parse_month(text, name):
@@ -389,11 +408,15 @@ def _month_name(moment):
     return "%04d-%02d" % (moment.year, moment.month)
 
 
-def usage_history(host_requests_by_name, first_month, last_month):
+def usage_history(host_requests_by_name, first_month, last_month, history_bounds_by_name=None):
     """SPLA usage: per host and calendar month (UTC) from ``first_month`` to ``last_month`` (``YYYY-MM``, both
     included), the VMs that made AVMA requests, each with count, first and last. Requests of VMs the host no longer
     has are listed under their logged name with ``vm_id`` None. Months without requests are listed with no VMs, so
-    that a gap shows."""
+    that a gap shows.
+
+    ``history_bounds_by_name`` gives per host (complete from, why not before) as history_bounds returns it: a month
+    that begins before its host's history is complete is marked ``complete`` False with ``incomplete_because``, since
+    its counts may be too low (a partial first month, or history cut at max_events)."""
     first, last = parse_month(first_month, "the first month"), parse_month(last_month, "the last month")
     if first > last:
         raise ValueError("the usage period starts (%04d-%02d) after it ends (%04d-%02d)" % (first + last))
@@ -415,10 +438,19 @@ def usage_history(host_requests_by_name, first_month, last_month):
             moment = iso_time(request["time"])
             entry["first"] = entry["first"] or moment
             entry["last"] = moment
+        complete_from, why = (history_bounds_by_name or {}).get(host_name) or (None, None)
         for name in months:
             vms = sorted(per_month[name].values(), key=lambda entry: ((entry["vm"] or "").lower(), entry["vm_id"] or ""))
-            rows.append(dict(host=host_name, month=name, vm_count=len(vms), requests=sum(entry["requests"] for entry in vms), vms=vms))
-    return dict(first_month=months[0], last_month=months[-1], months=months, rows=rows)
+            complete = complete_from is None or _month_start(name) >= complete_from
+            rows.append(dict(host=host_name, month=name, vm_count=len(vms), requests=sum(entry["requests"] for entry in vms), vms=vms,
+                             complete=complete, incomplete_because=None if complete else why))
+    return dict(first_month=months[0], last_month=months[-1], months=months, rows=rows,
+                complete=all(row["complete"] for row in rows))
+
+
+def _month_start(name):
+    year, month = parse_month(name, "the month")
+    return datetime.datetime(year, month, 1, tzinfo=datetime.timezone.utc)
 
 
 def build_report(hosts, guests=None, generated_at=None, *, renewal_days=DEFAULT_RENEWAL_DAYS, usage_from=None, usage_to=None,
@@ -427,7 +459,8 @@ def build_report(hosts, guests=None, generated_at=None, *, renewal_days=DEFAULT_
     evidence, problems or what would settle them, and AVMA request history), ``problems`` (all of them, hosts'
     first), ``summary`` counts of the three states, ``scope`` (hosts asked / read / failed, whether guests were read),
     ``usage`` (SPLA monthly AVMA requests from ``usage_from`` to ``usage_to``, YYYY-MM, default the months of the
-    history read up to the month of ``generated_at``), ``context`` (what the caller says about the run: collection
+    history read up to the month of ``generated_at``; each host and month says whether its history is complete),
+    ``context`` (what the caller says about the run: collection
     version, controller, user) and ``generated_at`` (ISO 8601 with zone, whole seconds; the reference time of every
     age and window)."""
     if isinstance(renewal_days, bool) or not isinstance(renewal_days, int) or renewal_days < 1:
@@ -436,18 +469,19 @@ def build_report(hosts, guests=None, generated_at=None, *, renewal_days=DEFAULT_
     now = now.replace(microsecond=0)
     window = datetime.timedelta(days=renewal_days)
     guests = {name.lower(): facts for name, facts in (guests or {}).items() if facts}
-    entries, requests_by_host = [], {}
+    entries, requests_by_host, bounds_by_host = [], {}, {}
     for host in sorted(hosts, key=lambda host: host["name"].lower()):
-        entry, requests = _host_entry(host, guests, window, now)
+        entry, requests, bounds = _host_entry(host, guests, window, now)
         entries.append(entry)
         if entry["read"]:
             requests_by_host[entry["name"]] = requests
+            bounds_by_host[entry["name"]] = bounds
     problems = [problem for entry in entries for problem in entry["problems"]]
     problems += [problem for entry in entries for vm in entry["vms"] for problem in vm["problems"]]
     vms = [vm for entry in entries for vm in entry["vms"]]
     counts = {state: sum(1 for vm in vms if vm["compliance"] == state) for state in STATES}
     all_times = [request["time"] for requests in requests_by_host.values() for request in requests]
-    usage = usage_history(requests_by_host, usage_from or _month_name(min(all_times, default=now)), usage_to or _month_name(now))
+    usage = usage_history(requests_by_host, usage_from or _month_name(min(all_times, default=now)), usage_to or _month_name(now), bounds_by_host)
     failed = [entry["name"] for entry in entries if not entry["read"]]
     return dict(
         schema_version=SCHEMA_VERSION,

@@ -247,6 +247,30 @@ def test_monthly_usage_per_host_and_vm():
     assert default["first_month"] == "2026-08" and default["last_month"] == "2026-12"
 
 
+def test_months_before_the_history_read_is_complete_are_marked():
+    events = [request("web", "2026-09-20T08:00:00Z"), request("web", "2026-10-03T08:00:00Z"), request("web", "2026-11-05T08:00:00Z")]
+    partial = dict(host("hv1", vms=[vm("web")], events=events), events_since="2026-09-15T00:00:00Z", events_limited=False)
+    report = build_report([partial], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")
+    rows = {row["month"]: row for row in report["usage"]["rows"]}
+    assert [rows[month]["complete"] for month in ("2026-09", "2026-10", "2026-11")] == [False, True, True]
+    assert rows["2026-09"]["incomplete_because"] == "the history read starts at 2026-09-15T00:00:00+00:00"
+    assert rows["2026-10"]["incomplete_because"] is None and report["usage"]["complete"] is False
+    entry = report["hosts"][0]
+    start = "2026-09-15T00:00:00+00:00"
+    assert (entry["events_since"], entry["events_limited"], entry["history_complete_from"]) == (start, False, start)
+    # Cut at max_events: only the newest were read, so the months up to the oldest one read are not complete.
+    cut = dict(host("hv1", vms=[vm("web")], events=events[1:]), events_since="2026-09-01T00:00:00Z", events_limited=True)
+    report = build_report([cut], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")
+    rows = {row["month"]: row for row in report["usage"]["rows"]}
+    assert [rows[month]["complete"] for month in ("2026-09", "2026-10", "2026-11")] == [False, False, True]
+    assert rows["2026-09"]["incomplete_because"] == ("the history read was cut at compliance_report_max_events: requests before "
+                                                     "2026-10-03T08:00:00+00:00 were left out")
+    assert report["hosts"][0]["events_limited"] is True and report["hosts"][0]["history_complete_from"] == "2026-10-03T08:00:00+00:00"
+    # From the first day of the first month, and not cut: every month is complete.
+    whole = dict(host("hv1", vms=[vm("web")], events=events), events_since="2026-09-01T00:00:00Z", events_limited=False)
+    assert build_report([whole], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")["usage"]["complete"] is True
+
+
 @pytest.mark.parametrize("first, last", [("2026-13", "2026-12"), ("2026-9", "2026-10"), ("2026-11", "2026-10")])
 def test_usage_period_is_checked(first, last):
     with pytest.raises(ValueError):
