@@ -115,7 +115,7 @@ options:
     type: str
     choices: [not_licensed, always]
     default: not_licensed
-    version_added: 0.2.0
+    version_added: 0.1.0
   publish_kvp:
     description:
       - When the guest ends with an AVMA key, publish its activation status as guest KVP items, so that the hoster
@@ -267,7 +267,7 @@ kept:
     - The installed key that O(replace_key=not_licensed) kept instead of installing O(key), or null.
   returned: always
   type: dict
-  version_added: 0.2.0
+  version_added: 0.1.0
   contains:
     partial_product_key:
       description: Last five characters of the key kept.
