@@ -10,16 +10,19 @@ Nothing is compliant by default. A VM is compliant only with evidence, strongest
 1. the guest's own licence facts (read through the guest's WinRM connection): its Windows key is Licensed;
 2. the host's own Application log: the latest AVMA request of the VM (Event 12310) lies within the renewal window
    and does not carry a failure outcome;
-3. the status the guest published through KVP under the collection's prefix (``HyperVAvma.LicenseStatus``),
-   with its age (``HyperVAvma.LastActivationTime``); KVP is written by the guest, so this is the weakest evidence.
+3. the status the guest published through KVP under the collection's prefix (``HyperVAvma.LicenseStatus``): only
+   ``Licensed`` for an AVMA key, with a last activation (``HyperVAvma.LastActivationTime``) inside the renewal window,
+   not in the future and not later than the host's own log allows; KVP is written by the guest, so this is the
+   weakest evidence, and a host can only vouch for AVMA.
 
 A VM is not compliant with a cause, most specific first (see PROBLEMS). Everything else is unknown, saying what would
 settle it (reading the guest, or the host's 12310 logging).
 
 Input per host (``build_report(hosts, guests, ...)``): ``name``; ``host_info`` (the host_info module's result);
 ``kvp`` (kvp_info's host-scope result: ``vms`` with items and decoded intrinsic facts); ``events`` (activation_events'
-``events`` for ID 12310); or ``error`` (why the host could not be read). ``guests`` maps a guest's name or FQDN to
-its activation facts (activation_facts' ``avma`` fact).
+``events`` for ID 12310), ``events_since`` (where that history starts, ISO 8601, None for all of it) and
+``events_limited`` (True when older events were left out to stay within max_events); or ``error`` (why the host could
+not be read). ``guests`` maps a guest's name or FQDN to its activation facts (activation_facts' ``avma`` fact).
 
 FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 """
@@ -39,6 +42,9 @@ HOST_EVENT_ID = 12310
 # GracePeriodRemaining of a fresh AVMA activation), so a VM that uses AVMA has a request in any 7-day window while it
 # runs. A request older than the window says nothing about today.
 DEFAULT_RENEWAL_DAYS = 7
+# A guest keeps its clock with its host's (Hyper-V time synchronisation), but not to the second: a time the guest
+# published may lie this much after the report's time, or after the host's latest logged request, and still be taken.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=10)
 
 COMPLIANT = "compliant"
 NOT_COMPLIANT = "not_compliant"
@@ -106,7 +112,8 @@ def iso_time(value):
 
 
 def _age_days(moment, now):
-    return round((now - moment).total_seconds() / 86400, 1)
+    """Days from ``moment`` to ``now``; 0 for a moment within the clocks' tolerance after ``now``."""
+    return round(max((now - moment).total_seconds(), 0) / 86400, 1)
 
 
 def _published_status(vm):
@@ -132,8 +139,10 @@ def host_requests(vms, events):
     """The host's AVMA requests (Event 12310), oldest first, each as {time, vm_id, vm_name, outcome}. Which insertion
     string names the VM is unconfirmed, so an event belongs to a VM when any of its insertion strings equals the VM's
     name, ID, FQDN or computer name; ``vm_id`` is None for a request of no VM the host has now (its first insertion
-    string is then kept as ``vm_name``). The outcome is the event's own decoded ``outcome`` (activation_events decodes it
-from the codes first), else decoded here. Events without a time are left out: they cannot be placed in a window."""
+    string is then kept as ``vm_name``). Events without a time are left out: they cannot be placed in a window. The
+    outcome is the event's own decoded ``outcome`` when it has one (activation_events decodes it from the whole
+    message); else it is decoded here from the event's result code, else its words (``_avma.decode_avma_event``); None
+    when it states neither."""
     keys = _vm_keys(vms)
     names = {vm["id"]: vm.get("name") for vm in vms}
     requests = []
@@ -146,8 +155,8 @@ from the codes first), else decoded here. Events without a time are left out: th
         strings = [text for text in event.get("insertion_strings") or [] if isinstance(text, str)]
         matched = sorted({keys[text.lower()] for text in strings if text.lower() in keys})
         outcome = event.get("outcome")
-        if not isinstance(outcome, dict):
-            outcome = decode_avma_event(HOST_EVENT_ID, event.get("message"), strings)
+        if not (isinstance(outcome, dict) and {"text", "meaning", "success"} <= set(outcome)):
+            outcome = decode_avma_event(HOST_EVENT_ID, event.get("message") if isinstance(event.get("message"), str) else None, strings)
         for vm_id in matched or [None]:
             requests.append(dict(time=moment, vm_id=vm_id, vm_name=names[vm_id] if vm_id else (strings[0] if strings else None),
                                  outcome=outcome))
@@ -234,51 +243,96 @@ def _from_guest(host_name, vm, host_info, guest, published, release, now):
 
 def _from_host(host_name, vm, host_info, requests, published, release, edition_id, window, now):
     """(state, evidence, problems, settle) from what the host knows: KVP intrinsic items, 12310 history, and the
-    status the guest published through KVP."""
+    status the guest published through KVP.
+
+    A request inside the renewal window decides when its outcome is known: success is compliant; a failure, a host
+    that cannot activate the VM or Data Exchange off is not. A request whose outcome states neither a result code nor
+    known words proves only that the VM asked: the published status may then settle it, else the VM is unknown."""
     name = vm["name"]
     edition = EDITIONS.get((edition_id or "").lower())
     if edition is not None and edition.evaluation:
         return NOT_COMPLIANT, [], [_problem("evaluation_edition", host_name, name, edition_id)], None
     data_exchange_off = vm.get("state") == "running" and (vm.get("data_exchange") or {}).get("enabled") is False
     recent = [request for request in requests if now - request["time"] <= window]
-    if recent:
-        latest = recent[-1]
+    latest = recent[-1] if recent else None
+    if latest is not None:
         outcome = latest["outcome"]
         evidence = [_evidence("host_12310", "AVMA request logged by the host (Event 12310)%s" % (
-            ", outcome %s" % outcome["text"] if outcome else ", outcome not stated"), latest["time"], now)]
+            ", outcome %s" % _outcome_text(outcome) if outcome else ", outcome not stated"), latest["time"], now)]
         blocker = _avma_blocker(host_name, vm, host_info, release)
         if blocker:
             return NOT_COMPLIANT, evidence, [blocker], None
         if outcome and not outcome["success"]:
-            return NOT_COMPLIANT, evidence, [_problem("avma_request_failed", host_name, name, "%s (%s)" % (outcome["text"], outcome["meaning"]))], None
+            return NOT_COMPLIANT, evidence, [_problem("avma_request_failed", host_name, name, "%s (%s)" % (_outcome_text(outcome), outcome["meaning"]))], None
         if data_exchange_off:
             return NOT_COMPLIANT, evidence, [_problem("data_exchange_off", host_name, name)], None
-        return COMPLIANT, evidence, [], None
-    status = published.get("LicenseStatus")
-    if status and not data_exchange_off:
-        channel = published.get("Channel") or "unknown channel"
-        evidence = [_evidence("guest_kvp", "the guest published %s (%s) through KVP" % (status, channel),
-                              published.get("LastActivationTime"), now)]
-        if channel.upper() == "AVMA":
-            blocker = _avma_blocker(host_name, vm, host_info, release)
-            if blocker:
-                return NOT_COMPLIANT, evidence, [blocker], None
-        if status != "Licensed":
-            detail = "it reports %s%s through KVP" % (status, " (%s)" % published["LicenseStatusReason"] if published.get("LicenseStatusReason") else "")
-            return NOT_COMPLIANT, evidence, [_problem("guest_not_licensed", host_name, name, detail)], None
-        return COMPLIANT, evidence, [], None
+        if outcome:
+            return COMPLIANT, evidence, [], None
+    if published.get("LicenseStatus") and not data_exchange_off:
+        state, evidence, problems, said = _from_published(host_name, vm, host_info, requests, published, release, window, now)
+        if state != UNKNOWN:
+            return state, evidence, problems, None
+    else:
+        said = None
     if data_exchange_off:
         settle = ("Data Exchange is off, so the host sees neither its KVP data nor AVMA requests from it: read the guest "
                   "(compliance_report_guest_access), or enable Data Exchange")
     elif vm.get("state") != "running":
         settle = "the VM is not running, so its host has no KVP data of it: read the guest once it runs"
     else:
-        last = requests[-1]["time"] if requests else None
-        settle = ("%s, and it published no status through KVP: read the guest (compliance_report_guest_access), or check that "
-                  "the host logs Event 12310 in its Application log" % (
-                      "no AVMA request from it in the host's Event 12310 history" if last is None else
-                      "its last AVMA request (%s) is older than the %d-day renewal window" % (iso_time(last), window.days)))
+        if latest is not None:
+            host_view = ("its latest AVMA request in the host's Event 12310 history (%s) states no outcome the report can read "
+                         "(neither a result code nor the outcome words)" % iso_time(latest["time"]))
+        elif requests:
+            host_view = "its last AVMA request (%s) is older than the %d-day renewal window" % (iso_time(requests[-1]["time"]), window.days)
+        else:
+            host_view = "no AVMA request from it in the host's Event 12310 history"
+        settle = "%s, and %s: read the guest (compliance_report_guest_access)%s" % (
+            host_view, said or "it published no status through KVP",
+            ", or check that the host logs Event 12310 in its Application log" if not requests else "")
     return UNKNOWN, [], [], settle
+
+
+def _outcome_text(outcome):
+    return "%s (%s)" % (outcome["text"], outcome["result_code"]) if outcome.get("result_code") else outcome["text"]
+
+
+def _from_published(host_name, vm, host_info, requests, published, release, window, now):
+    """(state, evidence, problems, what was published) from the status the guest published through KVP.
+
+    Only an AVMA key activates with the host, so only for one does a host vouch: a published ``Licensed`` counts when
+    the published last activation is a readable time inside the renewal window, not in the future (a guest can write
+    anything, and a time to come would stay fresh for ever), and not later than the VM's latest request in the host's
+    own log (which is stronger than what the guest says). A published status other than Licensed, or an AVMA key on
+    a host that cannot activate it, is not compliant: the guest says so itself. Everything else is unknown, and the
+    text says what was published and why it does not count."""
+    name = vm["name"]
+    status = published["LicenseStatus"]
+    channel = (published.get("Channel") or "").strip()
+    if channel.upper() != "AVMA":
+        return UNKNOWN, [], [], "it published %s for %s through KVP, which a host cannot check: only an AVMA key activates with its host" % (
+            status, "a %s key" % channel if channel else "a key of no named channel")
+    raw_time = (published.get("LastActivationTime") or "").strip()
+    activated = parse_time(raw_time)
+    future = activated is not None and activated - now > CLOCK_TOLERANCE
+    evidence = [_evidence("guest_kvp", "the guest published %s for its AVMA key through KVP" % status, None if future else activated, now)]
+    blocker = _avma_blocker(host_name, vm, host_info, release)
+    if blocker:
+        return NOT_COMPLIANT, evidence, [blocker], None
+    if status != "Licensed":
+        detail = "it reports %s%s through KVP" % (status, " (%s)" % published["LicenseStatusReason"] if published.get("LicenseStatusReason") else "")
+        return NOT_COMPLIANT, evidence, [_problem("guest_not_licensed", host_name, name, detail)], None
+    said = "it published Licensed for its AVMA key through KVP"
+    if activated is None:
+        return UNKNOWN, [], [], "%s with %s last activation time" % (said, "an unreadable" if raw_time else "no")
+    if future:
+        return UNKNOWN, [], [], "%s with a last activation in the future (%s), which cannot be true" % (said, iso_time(activated))
+    if now - activated > window:
+        return UNKNOWN, [], [], "%s with its last activation (%s) older than the %d-day renewal window" % (said, iso_time(activated), window.days)
+    if requests and activated - requests[-1]["time"] > CLOCK_TOLERANCE:
+        return UNKNOWN, [], [], "%s with a last activation (%s) after the latest AVMA request the host logged from it (%s)" % (
+            said, iso_time(activated), iso_time(requests[-1]["time"]))
+    return COMPLIANT, evidence, [], None
 
 
 def _vm_entry(host_name, vm, host_info, guest, requests, window, now):
@@ -305,12 +359,28 @@ def _vm_entry(host_name, vm, host_info, guest, requests, window, now):
     )
 
 
+def history_bounds(requests, events_since, events_limited, now):
+    """(from when the host's request history is complete, why it is not complete before): ``events_since`` (the start
+    of what was read), or, when the history was cut at max_events (``events_limited``), the oldest request read, since
+    older ones were left out. (None, None) when the whole log was read."""
+    since = parse_time(events_since)
+    if events_limited:
+        oldest = min((request["time"] for request in requests), default=now)
+        if since is None or oldest > since:
+            return oldest, ("the history read was cut at compliance_report_max_events: requests before %s were left out"
+                            % iso_time(oldest))
+    if since is None:
+        return None, None
+    return since, "the history read starts at %s" % iso_time(since)
+
+
 def _host_entry(host, guests, window, now):
-    """(host entry, the host's 12310 requests)."""
+    """(host entry, the host's 12310 requests, its history_bounds)."""
     name = host["name"]
     if host.get("error"):
         return dict(name=name, read=False, release=None, edition_id=None, activated=None, ready=False, vms=[],
-                    problems=[_problem("host_unreachable", name, detail=host["error"])]), []
+                    problems=[_problem("host_unreachable", name, detail=host["error"])],
+                    events_since=None, events_limited=None, history_complete_from=None), [], (None, None)
     host_info = host.get("host_info") or {}
     facts = host_info.get("host") or {}
     host_problems = [_problem(problem["code"], name) for problem in host_info.get("problems") or []
@@ -323,8 +393,10 @@ def _host_entry(host, guests, window, now):
     entries = [_vm_entry(name, vm, host_info, _guest_facts(guests, vm), by_vm.get(vm["id"], []), window, now)
                for vm in sorted(vms, key=lambda vm: (vm.get("name") or "").lower())]
     os_facts = facts.get("os") or {}
+    bounds = history_bounds(requests, host.get("events_since"), host.get("events_limited"), now)
     return dict(name=name, read=True, release=os_facts.get("release"), edition_id=os_facts.get("edition_id"), activated=facts.get("activated"),
-                ready=not host_problems, vms=entries, problems=host_problems), requests
+                ready=not host_problems, vms=entries, problems=host_problems, events_since=iso_time(host.get("events_since")),
+                events_limited=bool(host.get("events_limited")), history_complete_from=iso_time(bounds[0])), requests, bounds
 
 
 def parse_month(text, name):
@@ -339,11 +411,15 @@ def _month_name(moment):
     return "%04d-%02d" % (moment.year, moment.month)
 
 
-def usage_history(host_requests_by_name, first_month, last_month):
+def usage_history(host_requests_by_name, first_month, last_month, history_bounds_by_name=None):
     """SPLA usage: per host and calendar month (UTC) from ``first_month`` to ``last_month`` (``YYYY-MM``, both
     included), the VMs that made AVMA requests, each with count, first and last. Requests of VMs the host no longer
     has are listed under their logged name with ``vm_id`` None. Months without requests are listed with no VMs, so
-    that a gap shows."""
+    that a gap shows.
+
+    ``history_bounds_by_name`` gives per host (complete from, why not before) as history_bounds returns it: a month
+    that begins before its host's history is complete is marked ``complete`` False with ``incomplete_because``, since
+    its counts may be too low (a partial first month, or history cut at max_events)."""
     first, last = parse_month(first_month, "the first month"), parse_month(last_month, "the last month")
     if first > last:
         raise ValueError("the usage period starts (%04d-%02d) after it ends (%04d-%02d)" % (first + last))
@@ -365,10 +441,19 @@ def usage_history(host_requests_by_name, first_month, last_month):
             moment = iso_time(request["time"])
             entry["first"] = entry["first"] or moment
             entry["last"] = moment
+        complete_from, why = (history_bounds_by_name or {}).get(host_name) or (None, None)
         for name in months:
             vms = sorted(per_month[name].values(), key=lambda entry: ((entry["vm"] or "").lower(), entry["vm_id"] or ""))
-            rows.append(dict(host=host_name, month=name, vm_count=len(vms), requests=sum(entry["requests"] for entry in vms), vms=vms))
-    return dict(first_month=months[0], last_month=months[-1], months=months, rows=rows)
+            complete = complete_from is None or _month_start(name) >= complete_from
+            rows.append(dict(host=host_name, month=name, vm_count=len(vms), requests=sum(entry["requests"] for entry in vms), vms=vms,
+                             complete=complete, incomplete_because=None if complete else why))
+    return dict(first_month=months[0], last_month=months[-1], months=months, rows=rows,
+                complete=all(row["complete"] for row in rows))
+
+
+def _month_start(name):
+    year, month = parse_month(name, "the month")
+    return datetime.datetime(year, month, 1, tzinfo=datetime.timezone.utc)
 
 
 def build_report(hosts, guests=None, generated_at=None, *, renewal_days=DEFAULT_RENEWAL_DAYS, usage_from=None, usage_to=None,
@@ -377,7 +462,8 @@ def build_report(hosts, guests=None, generated_at=None, *, renewal_days=DEFAULT_
     evidence, problems or what would settle them, and AVMA request history), ``problems`` (all of them, hosts'
     first), ``summary`` counts of the three states, ``scope`` (hosts asked / read / failed, whether guests were read),
     ``usage`` (SPLA monthly AVMA requests from ``usage_from`` to ``usage_to``, YYYY-MM, default the months of the
-    history read up to the month of ``generated_at``), ``context`` (what the caller says about the run: collection
+    history read up to the month of ``generated_at``; each host and month says whether its history is complete),
+    ``context`` (what the caller says about the run: collection
     version, controller, user) and ``generated_at`` (ISO 8601 with zone, whole seconds; the reference time of every
     age and window)."""
     if isinstance(renewal_days, bool) or not isinstance(renewal_days, int) or renewal_days < 1:
@@ -386,18 +472,19 @@ def build_report(hosts, guests=None, generated_at=None, *, renewal_days=DEFAULT_
     now = now.replace(microsecond=0)
     window = datetime.timedelta(days=renewal_days)
     guests = {name.lower(): facts for name, facts in (guests or {}).items() if facts}
-    entries, requests_by_host = [], {}
+    entries, requests_by_host, bounds_by_host = [], {}, {}
     for host in sorted(hosts, key=lambda host: host["name"].lower()):
-        entry, requests = _host_entry(host, guests, window, now)
+        entry, requests, bounds = _host_entry(host, guests, window, now)
         entries.append(entry)
         if entry["read"]:
             requests_by_host[entry["name"]] = requests
+            bounds_by_host[entry["name"]] = bounds
     problems = [problem for entry in entries for problem in entry["problems"]]
     problems += [problem for entry in entries for vm in entry["vms"] for problem in vm["problems"]]
     vms = [vm for entry in entries for vm in entry["vms"]]
     counts = {state: sum(1 for vm in vms if vm["compliance"] == state) for state in STATES}
     all_times = [request["time"] for requests in requests_by_host.values() for request in requests]
-    usage = usage_history(requests_by_host, usage_from or _month_name(min(all_times, default=now)), usage_to or _month_name(now))
+    usage = usage_history(requests_by_host, usage_from or _month_name(min(all_times, default=now)), usage_to or _month_name(now), bounds_by_host)
     failed = [entry["name"] for entry in entries if not entry["read"]]
     return dict(
         schema_version=SCHEMA_VERSION,

@@ -41,6 +41,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._licensing import (
     activation_facts,
     description_channel,
     plan_key_install,
+    predicted_key_summary,
     status_reason,
 )
 
@@ -92,10 +93,13 @@ def read_operating_system(cim):
 
 
 def read_hardware(cim):
-    """(whether Win32_ComputerSystem describes a Hyper-V VM, "<Manufacturer> <Model>") in one request."""
+    """(whether Win32_ComputerSystem describes a Hyper-V VM, None when it names no hardware; "<Manufacturer> <Model>")
+    in one request."""
     rows = cim.query(COMPUTER_SYSTEM)
     row = rows[0] if rows else {}
     manufacturer, model = (str(row.get("Manufacturer") or "").strip(), str(row.get("Model") or "").strip())
+    if not (manufacturer or model):
+        return None, None
     return (manufacturer.lower(), model.lower()) == HYPERV_VM_HARDWARE, ("%s %s" % (manufacturer or "?", model or "?"))[:128]
 
 
@@ -436,10 +440,11 @@ def _product_key(cim, params, check_mode, diff):
     kept = None
     if params["state"] == "present":
         key, key_is_avma = _target_key(explicit, os_part)
-        # A Hyper-V VM by its virtual hardware, or by what its host publishes into it (read only for an AVMA key).
+        # A Hyper-V VM by its virtual hardware, else by what its host publishes into it (read only for an AVMA key).
         is_vm, hardware = read_hardware(cim) if key_is_avma else (True, None)
         plan = plan_key_install(target_key=key, target_is_avma=key_is_avma, installed=key_summary(before), activate=params["activate"],
-                                replace=params["replace_key"], is_hyperv_vm=is_vm or any(hyperv_host.values()), hardware=hardware)
+                                replace=params["replace_key"], hardware_is_vm=is_vm, has_guest_parameters=any(hyperv_host.values()),
+                                hardware=hardware)
         if plan["refusal"]:
             raise AvmaValueError(plan["refusal"])
         install, activate, kept = plan["install"], plan["activate"], plan["kept"]
@@ -447,12 +452,7 @@ def _product_key(cim, params, check_mode, diff):
             actions.append("install the key %s%s" % (mask_product_key(key), " (AVMA)" if key_is_avma else ""))
         if activate:
             actions.append("activate Windows")
-        if install:
-            after_summary = dict(after_summary, partial_product_key=key[-5:], channel=None, description_channel=None,
-                                 license_status=None, license_status_reason=None, is_avma=key_is_avma)
-        if activate:
-            # Whether activation succeeds depends on the Hyper-V host (AVMA) or the activation service: not predicted.
-            after_summary = dict(after_summary, license_status=None, license_status_reason=None)
+        after_summary = predicted_key_summary(after_summary, plan, target_key=key, target_is_avma=key_is_avma)
         if kept:
             key_is_avma = bool(after_summary["is_avma"])
         if not check_mode:

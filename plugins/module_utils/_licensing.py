@@ -204,8 +204,24 @@ REPLACE_NOT_LICENSED = "not_licensed"
 REPLACE_ALWAYS = "always"
 REPLACE_POLICIES = (REPLACE_NOT_LICENSED, REPLACE_ALWAYS)
 
+# What check mode says of a licence status that only the run itself can tell: an AVMA key activates with its Hyper-V
+# host (when the key goes in, or when asked), and whether the host does depends on the host; any other key on the
+# activation service, or, without an activation, on what Windows makes of a new key.
+KNOWN_AFTER_HOST_ACTIVATION = "(known after activation: it depends on the Hyper-V host)"
+KNOWN_AFTER_ACTIVATION = "(known after activation)"
+KNOWN_AFTER_INSTALL = "(known after the key is installed)"
 
-def plan_key_install(*, target_key, target_is_avma, installed, activate, replace, is_hyperv_vm, hardware=None):
+
+def is_hyperv_vm(hardware_is_vm, has_guest_parameters):
+    """Whether an AVMA key may go on this machine. Its virtual hardware decides: Win32_ComputerSystem shows every
+    Hyper-V VM as Manufacturer "Microsoft Corporation", Model "Virtual Machine". The values a Hyper-V host publishes
+    into the guest's ``Guest\\Parameters`` key only decide when the hardware names nothing (``hardware_is_vm`` None):
+    they stay in the registry of an image captured in a VM and installed on a physical machine, and an AVMA key there
+    replaces a working licence with one that cannot activate, while refusing costs nothing but the message."""
+    return has_guest_parameters if hardware_is_vm is None else hardware_is_vm
+
+
+def plan_key_install(*, target_key, target_is_avma, installed, activate, replace, hardware_is_vm, has_guest_parameters, hardware=None):
     """The plan of product_key with state=present, as a dict:
 
     - ``refusal``: why nothing may be done (an AVMA key on a machine that is not a Hyper-V VM), else None;
@@ -215,16 +231,24 @@ def plan_key_install(*, target_key, target_is_avma, installed, activate, replace
 
     ``installed`` is the Windows product's key summary (``partial_product_key``, ``is_avma``, ``channel``,
     ``license_status`` name) or None; ``replace`` one of REPLACE_POLICIES: V(not_licensed) never replaces a Licensed
-    non-AVMA key, V(always) replaces any other key. ``is_hyperv_vm`` False refuses an AVMA key; ``hardware`` (the
-    machine's manufacturer and model) is named in the refusal.
+    non-AVMA key, V(always) replaces any other key. ``hardware_is_vm`` (True, False, or None when Win32_ComputerSystem
+    names no hardware) and ``has_guest_parameters`` decide whether this is a Hyper-V VM (is_hyperv_vm): an AVMA key
+    is refused on anything else; ``hardware`` (the machine's manufacturer and model) is named in the refusal.
     """
     if replace not in REPLACE_POLICIES:
         raise ValueError("replace must be one of %s, not %r" % (", ".join(REPLACE_POLICIES), replace))
     plan = dict(refusal=None, install=False, activate=False, kept=None)
-    if target_is_avma and not is_hyperv_vm:
-        plan["refusal"] = ("this machine is not a Hyper-V virtual machine (Win32_ComputerSystem reports %s, and no Hyper-V host has "
-                           "published Guest\\Parameters KVP values to it), so an AVMA key cannot activate it; nothing was changed"
-                           % (hardware or "no Hyper-V virtual hardware"))
+    if target_is_avma and not is_hyperv_vm(hardware_is_vm, has_guest_parameters):
+        if hardware_is_vm is None:
+            seen = "Win32_ComputerSystem names no hardware"
+        else:
+            seen = "Win32_ComputerSystem reports %s" % (hardware or "no Hyper-V virtual hardware")
+        if has_guest_parameters:
+            seen += (", which outweighs the Guest\\Parameters KVP values it holds: they can be left over in an image captured in a "
+                     "virtual machine")
+        else:
+            seen += ", and no Hyper-V host has published Guest\\Parameters KVP values to it"
+        plan["refusal"] = "this machine is not a Hyper-V virtual machine (%s), so an AVMA key cannot activate it; nothing was changed" % seen
         return plan
     partial = ((installed or {}).get("partial_product_key") or "").strip().upper()
     licensed = (installed or {}).get("license_status") == license_status_name(LICENSED)
@@ -239,3 +263,19 @@ def plan_key_install(*, target_key, target_is_avma, installed, activate, replace
     plan["install"] = True
     plan["activate"] = activate
     return plan
+
+
+def predicted_key_summary(installed, plan, *, target_key, target_is_avma):
+    """The key summary that check mode returns as ``after`` for ``plan`` (plan_key_install's): the installed key's
+    when the plan changes nothing; else the key it installs, if any, with a licence status that says what will tell
+    it (KNOWN_AFTER_*), never a status nobody has seen. ``installed`` is the key summary before the task."""
+    if not (plan["install"] or plan["activate"]):
+        return dict(installed)
+    after = dict(installed, license_status_reason=None)
+    if plan["install"]:
+        after.update(partial_product_key=target_key[-5:], channel=None, description_channel=None, is_avma=target_is_avma)
+    if after["is_avma"]:
+        after["license_status"] = KNOWN_AFTER_HOST_ACTIVATION
+    else:
+        after["license_status"] = KNOWN_AFTER_ACTIVATION if plan["activate"] else KNOWN_AFTER_INSTALL
+    return after

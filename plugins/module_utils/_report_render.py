@@ -21,7 +21,7 @@ import io
 CSV_COLUMNS = ("host", "vm", "vm_id", "state", "fqdn", "os", "release", "edition", "ipv4", "data_exchange", "avma_requests",
                "first_avma_request", "last_avma_request", "guest_license", "guest_partial_key", "compliance", "evidence",
                "problems", "to_settle")
-USAGE_CSV_COLUMNS = ("host", "month", "vm", "vm_id", "requests", "first_request", "last_request")
+USAGE_CSV_COLUMNS = ("host", "month", "vm", "vm_id", "requests", "first_request", "last_request", "month_complete", "incomplete_because")
 
 _STATE_LABELS = {"compliant": "compliant", "not_compliant": "NOT compliant", "unknown": "unknown"}
 _STATE_COLOURS = {"compliant": "#1b7f3b", "not_compliant": "#b00020", "unknown": "#8a8a8a"}
@@ -68,7 +68,7 @@ table { border-collapse: collapse; margin-top: .5rem; width: 100%; font-size: .8
 th, td { border: 1px solid #ddd; padding: .25rem .4rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f3f3f3; cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \\25B2"; } th[aria-sort=descending]::after { content: " \\25BC"; }
-tr.noncompliant td { background: #fff1f1; } tr.unknown td { background: #f6f6f6; }
+tr.noncompliant td { background: #fff1f1; } tr.unknown td { background: #f6f6f6; } tr.incomplete td { background: #fff8e6; }
 .ok { color: #1b7f3b; } .problem { color: #b00020; } .unknown { color: #5a5a5a; }
 input.filter { padding: .3rem .5rem; width: 20rem; max-width: 100%; margin-top: 1rem; }
 .legend span { display: inline-block; margin-right: 1rem; font-size: .85rem; }
@@ -85,7 +85,7 @@ section.wide { page: landscape; }
   th, td { overflow-wrap: anywhere; }
   thead { display: table-header-group; } tr { page-break-inside: avoid; }
   h2 { page-break-after: avoid; }
-  tr.noncompliant td, tr.unknown td, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  tr.noncompliant td, tr.unknown td, tr.incomplete td, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
 
@@ -203,9 +203,11 @@ def _compliance_chart(report):
 
 
 def _requests_chart(usage):
-    """AVMA requests per calendar month, all hosts together, from the 12310 history (inline SVG)."""
+    """AVMA requests per calendar month, all hosts together, from the 12310 history (inline SVG); a month whose
+    history is incomplete on some host has a light bar."""
     months = usage["months"]
     totals = [sum(row["requests"] for row in usage["rows"] if row["month"] == month) for month in months]
+    incomplete = {row["month"] for row in usage["rows"] if row.get("complete") is False}
     width, height, bottom = 640, 160, 30
     slot = (width - 40) / max(len(months), 1)
     bar_width = min(slot * 0.7, 60)
@@ -214,26 +216,51 @@ def _requests_chart(usage):
     for index, (month, total) in enumerate(zip(months, totals)):
         bar_height = (height - bottom - 20) * total / top
         x = 40 + index * slot
-        parts.append('<rect class="bar" data-month="%s" data-count="%d" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#3060a0">'
-                     '<title>%s: %d AVMA requests</title></rect>' % (
-                         _escape(month), total, x, height - bottom - bar_height, bar_width, bar_height, _escape(month), total))
+        partial = month in incomplete
+        parts.append('<rect class="bar" data-month="%s" data-count="%d" data-complete="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">'
+                     '<title>%s: %d AVMA requests%s</title></rect>' % (
+                         _escape(month), total, "no" if partial else "yes", x, height - bottom - bar_height, bar_width, bar_height,
+                         "#a9bcd8" if partial else "#3060a0", _escape(month), total, " (history incomplete: may be more)" if partial else ""))
         parts.append('<text x="%.1f" y="%.1f">%d</text>' % (x, height - bottom - bar_height - 4, total))
         parts.append('<text x="%.1f" y="%d">%s</text>' % (x, height - 10, _escape(month)))
-    return ('<figure><figcaption>AVMA requests per month (Event 12310, all hosts)</figcaption>'
+    return ('<figure><figcaption>AVMA requests per month (Event 12310, all hosts)%s</figcaption>'
             '<svg id="chart-requests" role="img" aria-label="AVMA requests per month" viewBox="0 0 %d %d" width="%d" height="%d">%s</svg></figure>'
-            % (width, height, width, height, "".join(parts)))
+            % (": light bars are months whose history is incomplete" if incomplete else "", width, height, width, height, "".join(parts)))
+
+
+def _month_complete_cell(row):
+    if row.get("complete") is False:
+        return _cell("no: %s" % _text(row.get("incomplete_because")), "problem")
+    return _cell("yes")
 
 
 def _usage_rows(usage):
     rows = []
     for row in usage["rows"]:
+        css = ' class="incomplete"' if row.get("complete") is False else ""
         if not row["vms"]:
-            rows.append("<tr>%s%s%s%s%s%s</tr>" % (_cell(row["host"]), _cell(row["month"]), _cell("(no requests)"), _cell(0), _cell(""), _cell("")))
+            rows.append("<tr%s>%s%s%s%s%s%s%s</tr>" % (css, _cell(row["host"]), _cell(row["month"]), _cell("(no requests)"), _cell(0), _cell(""), _cell(""),
+                                                       _month_complete_cell(row)))
         for vm in row["vms"]:
-            rows.append("<tr>%s%s%s%s%s%s</tr>" % (
-                _cell(row["host"]), _cell(row["month"]), _cell(vm["vm"] if vm["vm_id"] else "%s (no longer on the host)" % _text(vm["vm"])),
-                _cell(vm["requests"]), _time_cell(vm["first"]), _time_cell(vm["last"])))
+            rows.append("<tr%s>%s%s%s%s%s%s%s</tr>" % (
+                css, _cell(row["host"]), _cell(row["month"]), _cell(vm["vm"] if vm["vm_id"] else "%s (no longer on the host)" % _text(vm["vm"])),
+                _cell(vm["requests"]), _time_cell(vm["first"]), _time_cell(vm["last"]), _month_complete_cell(row)))
     return rows
+
+
+def _history_text(host):
+    """Where a host's 12310 history read starts, and whether it was cut at max_events."""
+    if not host.get("read", True):
+        return "not read"
+    text = "read from %s" % (host.get("events_since") or "the start of the log")
+    if host.get("events_limited"):
+        text += ", cut at compliance_report_max_events: complete only from %s" % host.get("history_complete_from")
+    return text
+
+
+def _history_list(report):
+    return '<ul class="history">%s</ul>' % "".join(
+        "<li>%s: %s</li>" % (_escape(host["name"]), _escape(_history_text(host))) for host in report["hosts"] if host.get("read", True))
 
 
 def _header(report):
@@ -249,12 +276,24 @@ def _header(report):
         ("Guests read", "%d (licence facts read from the guests)" % len(guests_read) if guests_read else
          "none: the host-side view only (KVP and Event 12310)"),
         ("Renewal window", "%s days" % _escape(report.get("renewal_window_days"))),
+        ("AVMA request history", _history_summary(report)),
         ("Collection", "hyperv.avma %s" % _escape(context.get("collection_version") or "(version unknown)")),
         ("Controller", "%s, user %s" % (_escape(context.get("controller") or "?"), _escape(context.get("user") or "?"))),
         ("Report schema", "version %s" % _escape(report.get("schema_version"))),
     )
     return "<header><h1>AVMA compliance report</h1><dl>%s</dl></header>" % "".join(
         "<dt>%s</dt><dd>%s</dd>" % (html.escape(label), value) for label, value in rows)
+
+
+def _history_summary(report):
+    rows = (report.get("usage") or {}).get("rows") or []
+    incomplete = [row for row in rows if row.get("complete") is False]
+    limited = [host["name"] for host in report["hosts"] if host.get("events_limited")]
+    text = ("complete for every host and month of the usage section" if not incomplete else
+            "%d of %d host-months incomplete (%s): see the usage section" % (
+                len(incomplete), len(rows), "history cut at compliance_report_max_events on " + _text(limited) if limited else
+                "the history read starts after the month begins"))
+    return _escape(text)
 
 
 def render_html(report):
@@ -288,9 +327,9 @@ def render_html(report):
         + "<h2>Problems</h2>"
         + _table("problems", ("Host", "VM", "Problem", "What it means", "What to do"), _problem_rows(report))
         + "".join(sections)
-        + "<section><h2>AVMA usage per month (%s to %s)</h2>%s%s</section>" % (
-            _escape(usage["first_month"]), _escape(usage["last_month"]), _requests_chart(usage),
-            _table("usage", ("Host", "Month", "VM", "AVMA requests", "First", "Last"), _usage_rows(usage)))
+        + "<section><h2>AVMA usage per month (%s to %s)</h2>%s<p>Event 12310 history per host:</p>%s%s</section>" % (
+            _escape(usage["first_month"]), _escape(usage["last_month"]), _requests_chart(usage), _history_list(report),
+            _table("usage", ("Host", "Month", "VM", "AVMA requests", "First", "Last", "Month complete"), _usage_rows(usage)))
     )
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -316,13 +355,15 @@ def render_csv(report):
 
 def render_usage_csv(report):
     """SPLA usage: one row per host, month and VM with AVMA requests (USAGE_CSV_COLUMNS); months without any request
-    get one row with an empty VM and 0 requests."""
+    get one row with an empty VM and 0 requests. ``month_complete`` is "no" (with ``incomplete_because``) for a month
+    whose history was not read in full on that host: its counts may be too low."""
     rows = []
     for row in report["usage"]["rows"]:
+        complete = (row.get("complete") is not False, row.get("incomplete_because"))
         if not row["vms"]:
-            rows.append((row["host"], row["month"], None, None, 0, None, None))
+            rows.append((row["host"], row["month"], None, None, 0, None, None) + complete)
         for vm in row["vms"]:
-            rows.append((row["host"], row["month"], vm["vm"], vm["vm_id"], vm["requests"], vm["first"], vm["last"]))
+            rows.append((row["host"], row["month"], vm["vm"], vm["vm_id"], vm["requests"], vm["first"], vm["last"]) + complete)
     return _csv(USAGE_CSV_COLUMNS, rows)
 
 

@@ -29,8 +29,9 @@ description:
   - An AVMA key (O(key) omitted, V(avma), or an AVMA key given) is refused before anything is written on a machine
     that is not a Hyper-V virtual machine (a physical machine, a Hyper-V host, a VM of another hypervisor), where no
     AVMA key can activate. A Hyper-V VM is recognised by its virtual hardware (C(Win32_ComputerSystem) Manufacturer
-    V(Microsoft Corporation) and Model V(Virtual Machine)), or by the values its Hyper-V host publishes into
-    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters).
+    V(Microsoft Corporation) and Model V(Virtual Machine)). The values a Hyper-V host publishes into
+    C(HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest\Parameters) decide only where C(Win32_ComputerSystem) names no
+    hardware, since they can be left over in an image captured in a VM and installed on physical hardware.
   - When the answer to C(InstallProductKey) is lost (connection reset, or no answer within the read timeout), the
     key is read back, and C(changed) then says what the guest really carries, or the task fails saying the key was not
     installed, or that it may have been and how to check.
@@ -46,9 +47,9 @@ attributes:
     description:
       - Reads the guest and returns what would change, in RV(actions) and the diff; writes nothing. The same plan
         decides check mode and the real run.
-      - Check mode never predicts the licence status after an activation (C(after.license_status) is null), since whether
-        it succeeds depends on the Hyper-V host (AVMA) or the activation service. The
-        P(hyperv.avma.guest_activation#role) role asks the host first.
+      - Check mode never predicts the licence status after an activation, since whether it succeeds depends on the
+        Hyper-V host (AVMA) or the activation service; C(after.license_status) then says what will tell it, see
+        RV(after). The P(hyperv.avma.guest_activation#role) role asks the host first.
   diff_mode:
     support: full
     description: Shows the key (masked down to its last five characters), its channel, the licence status and the KVP items before and after.
@@ -114,7 +115,7 @@ options:
     type: str
     choices: [not_licensed, always]
     default: not_licensed
-    version_added: 0.2.0
+    version_added: 0.1.0
   publish_kvp:
     description:
       - When the guest ends with an AVMA key, publish its activation status as guest KVP items, so that the hoster
@@ -255,8 +256,10 @@ before:
 after:
   description:
     - The Windows key after the task, with the same fields as RV(before).
-    - In check mode, what the task expects; fields it cannot know before the key is installed or activated (the licence
-      status after an activation) are null.
+    - "In check mode, what the task expects. When it would install a key or activate Windows, C(license_status) is
+      not a status but says what will tell it: V((known after activation: it depends on the Hyper-V host\\)) for an
+      AVMA key, V((known after activation\\)) for another key, V((known after the key is installed\\)) for another key
+      installed without O(activate); C(license_status_reason) and the C(channel) of a key not yet installed are null."
   returned: always
   type: dict
 kept:
@@ -264,7 +267,7 @@ kept:
     - The installed key that O(replace_key=not_licensed) kept instead of installing O(key), or null.
   returned: always
   type: dict
-  version_added: 0.2.0
+  version_added: 0.1.0
   contains:
     partial_product_key:
       description: Last five characters of the key kept.

@@ -282,16 +282,20 @@ class _MachineReader:
         return value
 
     def _event_time(self, field, value):
-        """An event's time: ISO 8601 with a zone, or a duration before the lab starts (``-36h``, ``-2d``), so that a
-        fleet can hold history that is recent whenever it is started."""
+        """An event's time (see _recent_time); required."""
+        time = self._recent_time(field, value)
+        if time is None:
+            self.fail(field, "is required: an ISO 8601 date and time with a time zone, or a duration before now like -2d or -36h")
+        return time
+
+    def _recent_time(self, field, value):
+        """ISO 8601 with a zone, or a duration before the lab starts (``-36h``, ``-2d``), so that a fleet can hold
+        history that is recent whenever it is started; None when not given."""
         match = RELATIVE_TIME.match(value) if isinstance(value, str) else None
         if match:
             amount, unit = int(match.group(1)), match.group(2)
             return normalize("datetime", eventlog.now() - timedelta(**{dict(h="hours", d="days")[unit]: amount}))
-        time = self._datetime(field, value)
-        if time is None:
-            self.fail(field, "is required: an ISO 8601 date and time with a time zone, or a duration before now like -2d or -36h")
-        return time
+        return self._datetime(field, value)
 
     def _datetime(self, field, value):
         if value is None:
@@ -344,7 +348,7 @@ class _MachineReader:
             status_reason=self._hresult("windows_license.status_reason", raw.get("status_reason", 0)),
             grace_minutes=self._int("windows_license.grace_minutes", raw.get("grace_minutes", 0), 0, 2 ** 32 - 1),
             partial_product_key=partial_key, avma_host=avma_host,
-            last_avma_activation=self._datetime("windows_license.last_avma_activation", raw.get("last_avma_activation")),
+            last_avma_activation=self._recent_time("windows_license.last_avma_activation", raw.get("last_avma_activation")),
             product_key_channel=product_key_channel)
 
     def _extra_products(self):

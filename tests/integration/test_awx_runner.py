@@ -96,8 +96,13 @@ def failed_hosts(result):
 
 
 def report_without_time(directory):
+    """The report without what follows the clock of its run: when it was made, and where each host's history read
+    starts (compliance_report_events_since is a duration before the read)."""
     report = json.loads((directory / "avma-report.json").read_text())
     report.pop("generated_at", None)
+    for host in report["hosts"]:
+        host.pop("events_since", None)
+        host.pop("history_complete_from", None)
     return report
 
 

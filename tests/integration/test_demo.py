@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The demo: hyperv.avma.site against the lab's demo fleet ends with a report whose problems are exactly the
 fleet's planted troubles, and the HTML report shows them in a real browser (headless Chromium). The host-only report
-(playbooks/report.yml) calls no guest compliant without evidence, before and after the site run, and the site run's
-check mode predicts, guest by guest, what the real run then does."""
+(playbooks/report.yml) calls a guest compliant only by its host's Event 12310 log, before and after the site run, and
+the site run's check mode predicts, guest by guest, what the real run then does."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FLEET = "../../hvlab/fleets/demo.yml"
 
 ISO_WITH_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\+|-)\d{2}:\d{2}$")
+# Activated through AVMA before the demo and renewing every 7 days: their hosts logged those requests (demo.yml).
+PRELICENSED = {"g22dc", "g19std", "w22std", "w12dc", "o16std"}
+# AVMA guests whose hosts refuse them: the hosts logged their failed requests.
+REFUSED_BY_HOST = {"g19na", "g22std", "g22on19"}
 ACTIVATED = {"g25dc", "g25std", "g25az", "g22dc", "g22stdx", "g22az", "g19dc", "g19std", "g19ess", "g16dc", "g16std", "g16ess",
              "g12dc", "g12std", "g12ess", "g22core", "w22dc", "w22std", "w19dc", "w19std", "w16std", "w12dc", "o19dc", "o16std"}
 PLANTED = {
@@ -85,40 +89,103 @@ def states(report):
     return {vm["name"]: vm["compliance"] for host in report["hosts"] for vm in host["vms"]}
 
 
-def test_host_only_report_before_activation_calls_nothing_compliant(runs):
+def vms_of(report):
+    return {vm["name"]: vm for host in report["hosts"] for vm in host["vms"]}
+
+
+def by_state(report):
+    return {state: {name for name, value in states(report).items() if value == state} for state in ("compliant", "not_compliant", "unknown")}
+
+
+def assert_compliant_by_fresh_host_requests(report, names):
+    """Every compliant VM is so by its host's own log: its latest Event 12310 request within the renewal window."""
+    vms = vms_of(report)
+    for name in names:
+        evidence = vms[name]["evidence"][0]
+        assert evidence["source"] == "host_12310" and "outcome AVMA Success" in evidence["summary"], (name, vms[name]["evidence"])
+        assert 0 <= evidence["age_days"] <= report["renewal_window_days"], (name, evidence)
+
+
+def test_host_only_report_before_activation_calls_compliant_only_what_the_hosts_logs_prove(runs):
     report, page = runs["before"]
     assert report["scope"]["guests_read"] == []
-    assert {name for name, state in states(report).items() if state == "compliant"} == set()
-    # The hosts' Event 12310 history shows the three AVMA guests that keep failing; the evaluation edition shows in KVP.
-    assert {name for name, state in states(report).items() if state == "not_compliant"} == {"g22eval", "g19na", "g22std", "g22on19"}
-    assert report["summary"]["unknown_vms"] == 25
-    unknown = [vm for host in report["hosts"] for vm in host["vms"] if vm["compliance"] == "unknown"]
-    assert all("read the guest" in vm["settle"] for vm in unknown)
-    assert 'data-summary="compliant-vms">0<' in page and 'data-summary="unknown-vms">25<' in page
+    states_now = by_state(report)
+    assert states_now["compliant"] == PRELICENSED
+    assert_compliant_by_fresh_host_requests(report, PRELICENSED)
+    # The hosts' Event 12310 history shows the three AVMA guests they refuse; the evaluation edition shows in KVP.
+    assert states_now["not_compliant"] == REFUSED_BY_HOST | {"g22eval"}
+    vms = vms_of(report)
+    assert {name: vms[name]["problems"][0]["code"] for name in states_now["not_compliant"]} == dict(
+        g19na="avma_host_cannot_activate", g22std="avma_host_cannot_activate", g22on19="avma_host_cannot_activate",
+        g22eval="evaluation_edition")
+    assert len(states_now["unknown"]) == 20 == report["summary"]["unknown_vms"]
+    assert all("read the guest" in vms[name]["settle"] and not vms[name]["evidence"] for name in states_now["unknown"])
+    assert 'data-summary="compliant-vms">5<' in page and 'data-summary="unknown-vms">20<' in page
 
 
 def test_host_only_report_after_site_shows_exactly_the_activated_guests_compliant(runs):
     report, page = runs["after"]
-    by_state = {state: {name for name, value in states(report).items() if value == state} for state in ("compliant", "not_compliant", "unknown")}
-    assert by_state["compliant"] == ACTIVATED
-    assert by_state["not_compliant"] == {"g19na", "g22std", "g22on19", "g22eval"}
-    assert by_state["unknown"] == {"gdxoff"}
-    vms = {vm["name"]: vm for host in report["hosts"] for vm in host["vms"]}
-    newly_activated = {name for name in ACTIVATED if vms[name]["avma_requests"]["count"]}
-    assert newly_activated and all(vms[name]["evidence"][0]["source"] == "host_12310" for name in newly_activated)
-    assert {vms[name]["problems"][0]["code"] for name in ("g19na", "g22std", "g22on19")} == {"avma_host_cannot_activate"}
-    assert "Data Exchange is off" in vms["gdxoff"]["settle"]
+    states_now = by_state(report)
+    assert states_now["compliant"] == ACTIVATED
+    assert_compliant_by_fresh_host_requests(report, ACTIVATED)
+    vms = vms_of(report)
+    assert states_now["not_compliant"] == REFUSED_BY_HOST | {"g22eval"}
+    for name in REFUSED_BY_HOST:
+        problem = vms[name]["problems"][0]
+        assert problem["code"] == "avma_host_cannot_activate" and name in problem["message"] and "cannot activate it" in problem["message"]
+    assert vms["g22eval"]["problems"][0]["code"] == "evaluation_edition" and "ServerStandardEval" in vms["g22eval"]["problems"][0]["message"]
+    # Data Exchange off: the host sees nothing of gdxoff, so it is unknown, not "not compliant", and says what would settle it.
+    assert states_now["unknown"] == {"gdxoff"}
+    assert vms["gdxoff"]["problems"] == [] and vms["gdxoff"]["evidence"] == []
+    assert "Data Exchange is off" in vms["gdxoff"]["settle"] and "read the guest" in vms["gdxoff"]["settle"]
     assert 'data-summary="compliant-vms">%d<' % len(ACTIVATED) in page
     assert page.count('data-compliance="compliant"') == len(ACTIVATED) and page.count('data-compliance="unknown"') == 1
 
 
+# The guest_activation role's line per guest: "<guest>: Windows Server <release> <edition>, <status>, key ...<5>
+# (<channel>), host <host>: <actions>".
+ACTIVATION_LINE = re.compile(r'"msg": "(?P<guest>[\w-]+): Windows Server [^,]+, (?P<status>[^,]+), key \.\.\.(?P<key>[\w-]{5}) '
+                             r'\((?P<channel>[^)]+)\), host (?P<host>[^:]+): (?P<actions>[^"]*)"')
+FATAL = re.compile(r"^fatal: \[([^\]\s]+)(?: -> [^\]]+)?\]: FAILED! => ", re.MULTILINE)
+PENDING = "licence status known after activation (its host %s was checked and can activate it)"
+
+
+def activation_lines(run):
+    return {match.group("guest"): match.groupdict() for match in ACTIVATION_LINE.finditer(run.stdout)}
+
+
+def failure_messages(run):
+    found = collections.defaultdict(list)
+    for match in FATAL.finditer(run.stdout):
+        found[match.group(1)].append(json.JSONDecoder().raw_decode(run.stdout[match.end():])[0]["msg"])
+    return found
+
+
 def test_check_mode_predicts_the_real_run_guest_by_guest(runs):
-    check, real = recap(runs["check"]), recap(runs["site"][0])
+    check_run, real_run = runs["check"], runs["site"][0]
+    check, real = recap(check_run), recap(real_run)
     guests = sorted(name for name in real if name.startswith(("g", "w", "o")))
     assert len(guests) == 29
-    predicted = {name: (check[name]["failed"], check[name]["changed"] != "0") for name in guests}
-    outcome = {name: (real[name]["failed"], real[name]["changed"] != "0") for name in guests}
-    assert predicted == outcome
+    assert {name: (check[name]["failed"], check[name]["changed"] != "0") for name in guests} == {
+        name: (real[name]["failed"], real[name]["changed"] != "0") for name in guests}
+    predicted, happened = activation_lines(check_run), activation_lines(real_run)
+    predicted_failures, failures = failure_messages(check_run), failure_messages(real_run)
+    assert set(predicted) == set(happened) == set(guests) - REFUSED_GUESTS
+    for name in guests:
+        # A refused guest is refused for the same cause, in the same words.
+        assert predicted_failures.get(name) == failures.get(name), name
+        if name in REFUSED_GUESTS:
+            continue
+        guess, outcome = predicted[name], happened[name]
+        assert (guess["key"], guess["channel"], guess["host"]) == (outcome["key"], outcome["channel"], outcome["host"]), name
+        installs = [[action for action in line["actions"].split("; ") if action.startswith("install the key")] for line in (guess, outcome)]
+        assert installs[0] == installs[1], name
+        if installs[0] or "activate Windows" in guess["actions"]:
+            # Never "Licensed" nor "no key" before the host was asked: what the host check answered, then the outcome.
+            assert guess["status"] == PENDING % outcome["host"], (name, guess["status"])
+            assert outcome["status"] == "Licensed", (name, outcome["status"])
+        else:
+            assert guess["status"] == outcome["status"] == "Licensed", name
 
 
 class _Page(html.parser.HTMLParser):
@@ -174,6 +241,7 @@ class _Body(html.parser.HTMLParser):
         self.body = {}
         self.times = []
         self.bars = []
+        self.months = {}
         self._in_time = False
 
     def handle_starttag(self, tag, attrs):
@@ -182,6 +250,8 @@ class _Body(html.parser.HTMLParser):
             self.body = attrs
         elif tag == "rect" and "data-state" in attrs:
             self.bars.append((attrs["data-host"], attrs["data-state"], int(attrs["data-count"])))
+        elif tag == "rect" and "data-month" in attrs:
+            self.months[attrs["data-month"]] = int(attrs["data-count"])
         self._in_time = tag == "time"
 
     def handle_data(self, data):
@@ -200,7 +270,18 @@ def test_html_report_renders_in_chromium(site_run, tmp_path):
     assert "gdxoff" in rendered.stdout and "hv2022na is not activated" in rendered.stdout
 
 
-def test_report_at_a4_width_clips_nothing_and_shows_its_counts(site_run, tmp_path):
+def lab_requests_per_month(lab):
+    """YYYY-MM -> the Events 12310 in the Application logs of the demo's Hyper-V hosts, from the lab's saved state."""
+    counts = collections.Counter()
+    for path in (lab.directory / "state" / "machines").glob("hv*.json"):
+        for event in json.loads(path.read_text())["root/cimv2/Win32_NTLogEvent"]:
+            if event["EventCode"] == 12310 and event["Logfile"] == "Application":
+                text = str(event["TimeGenerated"])
+                counts[text[:7] if text[4] == "-" else "%s-%s" % (text[:4], text[4:6])] += 1
+    return counts
+
+
+def test_report_at_a4_width_clips_nothing_and_shows_its_counts(lab, site_run, tmp_path):
     report_dir = site_run[1]
     report = json.loads((report_dir / "avma-report.json").read_text())
     measured = tmp_path / "measured.html"
@@ -216,6 +297,10 @@ def test_report_at_a4_width_clips_nothing_and_shows_its_counts(site_run, tmp_pat
     assert set(body.bars) == expected
     assert sum(count for _host, state, count in body.bars if state == "compliant") == report["summary"]["compliant_vms"]
     assert body.times and all(ISO_WITH_ZONE.match(text) for text in body.times), body.times
+    # The requests-per-month chart counts what the hosts logged: the demo's renewals and refusals, and the site run's activations.
+    logged = lab_requests_per_month(lab)
+    assert body.months == {month: logged[month] for month in report["usage"]["months"]} and sum(body.months.values()) == sum(logged.values())
+    assert sum(body.months.values()) >= len(ACTIVATED) + 3 * len(PRELICENSED)
 
     screenshot = tmp_path / "report-a4.png"
     chromium(tmp_path, "--window-size=%d,%d" % (A4_WIDTH, A4_HEIGHT), "--screenshot=%s" % screenshot, (report_dir / "avma-report.html").as_uri())

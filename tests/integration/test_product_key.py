@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
 import pytest
+
+from saved_results import saved  # pylint: disable=import-error
 
 FLEET = "product_key.yml"
 MAK = "MK7QX-V2HDT-9PRWC-3JYB4-FG6KM"
@@ -141,7 +144,7 @@ def test_avma_key_on_a_hyperv_host_is_refused_before_any_write(lab, ansible_play
     assert machine_stats(lab, "pkhv")["total_writes"] == 0
 
 
-def test_a_licensed_mak_key_is_kept_unless_replace_key_always(lab, ansible_playbook, results_dir):
+def test_a_licensed_mak_key_is_kept_unless_replace_key_always(lab, ansible_playbook, results_dir, tmp_path):
     lab.admin("POST", "/reset")
     to_mak = dict(target_hosts="pk22mak", results_dir=str(results_dir), pk_key=MAK, pk_clean_stale_kvp=False)
     assert ansible_playbook("product_key.yml", lab.inventory, extra_vars=to_mak).returncode == 0
@@ -157,6 +160,7 @@ def test_a_licensed_mak_key_is_kept_unless_replace_key_always(lab, ansible_playb
                                     reason="a Licensed non-AVMA key is kept unless replace_key=always")
     assert machine_stats(lab, "pk22mak")["total_writes"] == 0
 
+    since = now_iso()
     switched_run = ansible_playbook("product_key.yml", lab.inventory, extra_vars=dict(avma, pk_replace_key="always"))
     assert switched_run.returncode == 0, switched_run.stdout[-3000:]
     switched = results(results_dir)["pk22mak"]
@@ -164,3 +168,59 @@ def test_a_licensed_mak_key_is_kept_unless_replace_key_always(lab, ansible_playb
     assert switched["after"]["license_status"] == "Licensed" and switched["kept"] is None
     # The items left from the former AVMA key are brought up to the new key (only values that differ are written).
     assert "HyperVAvma.PartialProductKey" in switched["kvp"]["published"] and switched["kvp"]["removed"] == []
+    assert_published_avma_status(read_back(lab, ansible_playbook, tmp_path, "pk22mak", since)["pk22mak"], host="PKHV", since=since)
+
+
+def now_iso():
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=2)).isoformat()
+
+
+def read_back(lab, ansible_playbook, tmp_path, guest, since):
+    """What the guest and its host say now (guest_activation_verify.yml): facts, the guest's KVP registry and the
+    VM's items as the host pkhv sees them."""
+    out_dir = tmp_path / ("read-%s" % len(list(tmp_path.glob("read-*"))))
+    out_dir.mkdir()
+    run = ansible_playbook("guest_activation_verify.yml", lab.inventory, extra_vars=dict(
+        target_hosts=guest, hyperv_host_of={guest: "pkhv"}, out_dir=str(out_dir), since=since, event_hosts="pkhv"))
+    assert run.returncode == 0, run.stdout[-3000:]
+    return saved(out_dir)
+
+
+def assert_published_avma_status(seen, *, host, since):
+    """The HyperVAvma.* items, in the guest and as its host sees them, describe the AVMA key it holds now."""
+    product = seen["facts"]["windows_product"]
+    assert product["is_avma_key"] is True and product["license_status_name"] == "Licensed" and product["partial_product_key"] == "DV9BG"
+    expected = dict(Channel="AVMA", LicenseStatus="Licensed", PartialProductKey="DV9BG", HostMachineName=host, Release="2022",
+                    Edition="ServerDatacenter", LicenseStatusReason="0x00000000")
+    for view in ("guest_items", "host_view"):
+        items = seen[view]
+        assert {name: items.get("HyperVAvma." + name) for name in expected} == expected, (view, items)
+        activated = datetime.datetime.fromisoformat(items["HyperVAvma.LastActivationTime"])
+        assert activated >= datetime.datetime.fromisoformat(since), (view, items)
+
+
+GUEST_LINE = re.compile(r'"msg": "(pk22kept: Windows Server [^"]*)"')
+
+
+def test_guest_activation_keeps_a_licensed_mak_guest_or_switches_it_when_told(lab, ansible_playbook, tmp_path):
+    lab.admin("POST", "/reset")
+    lab.reset_stats()
+    for arguments in (("--check",), ()):
+        kept = ansible_playbook("guest_activation.yml", lab.inventory, *arguments, extra_vars=dict(target_hosts="pk22kept"))
+        assert kept.returncode == 0, kept.stdout[-3000:]
+        assert re.search(r"^pk22kept\s+: ok=\d+\s+changed=0\s", kept.stdout, re.MULTILINE), kept.stdout[-1500:]
+        line = GUEST_LINE.search(kept.stdout).group(1)
+        assert re.fullmatch(r"pk22kept: Windows Server 2022 ServerDatacenter, Licensed, key \.\.\.(\w{5}) \(VOLUME_MAK\), host pkhv \(not checked\): "
+                            r"no change \(kept the VOLUME_MAK key \.\.\.\1: a Licensed non-AVMA key is kept unless replace_key=always\)", line), line
+    # Nothing written: not the key, not the stale items (a kept licence is left exactly as it is), not the host.
+    assert machine_stats(lab, "pk22kept")["total_writes"] == 0 and machine_stats(lab, "pkhv")["total_writes"] == 0
+
+    since = now_iso()
+    switched = ansible_playbook("guest_activation.yml", lab.inventory, extra_vars=dict(target_hosts="pk22kept", guest_activation_replace_key="always"))
+    assert switched.returncode == 0, switched.stdout[-3000:]
+    line = GUEST_LINE.search(switched.stdout).group(1)
+    assert line.startswith("pk22kept: Windows Server 2022 ServerDatacenter, Licensed, key ...DV9BG (AVMA), host pkhv: "
+                           "install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA); publish the guest KVP items "), line
+    seen = read_back(lab, ansible_playbook, tmp_path, "pk22kept", since)["pk22kept"]
+    assert_published_avma_status(seen, host="PKHV", since=since)
+    assert seen["guest_items"]["VendorAgent"] == seen["host_view"]["VendorAgent"] == "3.2.1"

@@ -33,14 +33,18 @@ def lab_usage(lab, host):
     return counts
 
 
-@pytest.fixture(scope="module")
-def usage(lab, playbook_runner, tmp_path_factory):
+def report_run(lab, playbook_runner, tmp_path_factory, **extra_vars):
     report_dir = tmp_path_factory.mktemp("report")
     run = playbook_runner(tmp_path_factory.mktemp("run"), ROOT / "playbooks" / "report.yml", lab.inventory,
                           extra_vars=dict(compliance_report_dir=str(report_dir), compliance_report_usage_from=MONTHS[0],
-                                          compliance_report_usage_to=MONTHS[-1]))
+                                          compliance_report_usage_to=MONTHS[-1], **extra_vars))
     assert run.returncode == 0, run.stdout[-3000:]
     return json.loads((report_dir / "avma-report.json").read_text()), report_dir
+
+
+@pytest.fixture(scope="module")
+def usage(lab, playbook_runner, tmp_path_factory):
+    return report_run(lab, playbook_runner, tmp_path_factory)
 
 
 def test_usage_csv_counts_equal_the_labs_event_log(lab, usage):
@@ -77,3 +81,33 @@ def test_usage_is_in_the_html_report_with_its_chart(usage):
     totals = {month: sum(row["requests"] for row in usage[0]["usage"]["rows"] if row["month"] == month) for month in MONTHS}
     for month, total in totals.items():
         assert 'data-month="%s" data-count="%d"' % (month, total) in page
+
+
+def test_whole_months_read_from_the_first_day_are_complete(usage):
+    report, report_dir = usage
+    assert {host["name"]: (host["events_since"], host["events_limited"]) for host in report["hosts"]} == {
+        "ushv1": ("2026-09-01T00:00:00+00:00", False), "ushv2": ("2026-09-01T00:00:00+00:00", False)}
+    assert report["usage"]["complete"] is True and all(row["complete"] for row in report["usage"]["rows"])
+    assert {row["month_complete"] for row in csv.DictReader((report_dir / "avma-usage.csv").open())} == {"yes"}
+
+
+def test_a_history_cut_at_max_events_marks_the_months_it_may_under_count(lab, playbook_runner, tmp_path_factory):
+    # ushv1 logged 22 requests from 2026-08-28: the newest 10 reach back to 2026-10-02. ushv2 logged exactly 10.
+    report, report_dir = report_run(lab, playbook_runner, tmp_path_factory, compliance_report_max_events=10)
+    hosts = {host["name"]: host for host in report["hosts"]}
+    assert hosts["ushv1"]["events_limited"] is True and hosts["ushv1"]["history_complete_from"] == "2026-10-02T06:00:04+00:00"
+    assert hosts["ushv2"]["events_limited"] is False
+    complete = {(row["host"], row["month"]): row["complete"] for row in report["usage"]["rows"]}
+    assert complete == {("ushv1", "2026-09"): False, ("ushv1", "2026-10"): False, ("ushv1", "2026-11"): True,
+                        ("ushv2", "2026-09"): True, ("ushv2", "2026-10"): True, ("ushv2", "2026-11"): True}
+    # What was read is still counted right; what was not read is not invented.
+    rows = {(row["host"], row["month"]): row for row in report["usage"]["rows"]}
+    assert rows[("ushv1", "2026-09")]["requests"] == 0 and rows[("ushv1", "2026-11")]["requests"] == 4
+    reasons = {(row["host"], row["month"], row["month_complete"], row["incomplete_because"])
+               for row in csv.DictReader((report_dir / "avma-usage.csv").open()) if row["host"] == "ushv1"}
+    cut = "the history read was cut at compliance_report_max_events: requests before 2026-10-02T06:00:04+00:00 were left out"
+    assert reasons == {("ushv1", "2026-09", "no", cut), ("ushv1", "2026-10", "no", cut), ("ushv1", "2026-11", "yes", "")}
+    page = (report_dir / "avma-report.html").read_text()
+    assert "2 of 6 host-months incomplete (history cut at compliance_report_max_events on ushv1)" in page
+    assert 'data-month="2026-09" data-count="0" data-complete="no"' in page and 'data-month="2026-11" data-count="8" data-complete="yes"' in page
+    assert "cut at compliance_report_max_events: complete only from 2026-10-02T06:00:04+00:00" in page

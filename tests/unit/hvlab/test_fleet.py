@@ -3,6 +3,7 @@
 """Fleet files: the foundation fleet, validation errors naming machine and field, and the state round trip."""
 
 import copy
+import datetime
 import json
 
 import pytest
@@ -140,6 +141,12 @@ def test_unquoted_yaml_timestamp_is_accepted(tmp_path):
         "    windows_license: {channel: avma, last_avma_activation: 2026-11-20T08:30:00Z}\n", encoding="utf-8")
     fleet = Fleet.load(str(path))
     assert fleet.machines["g1"].spec.license.last_avma_activation == "2026-11-20T08:30:00Z"
+
+
+def test_last_avma_activation_before_the_lab_starts(monkeypatch):
+    monkeypatch.setattr("hvlab.eventlog.now", lambda: datetime.datetime(2026, 12, 6, 12, 0, tzinfo=datetime.timezone.utc))
+    fleet = Fleet.from_document(with_change(["machines", "g1", "windows_license", "last_avma_activation"], "-36h"))
+    assert fleet.machines["g1"].spec.license.last_avma_activation == "2026-12-05T00:00:00Z"
 
 
 def product_rows(fleet, machine):

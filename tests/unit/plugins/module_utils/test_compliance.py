@@ -33,13 +33,12 @@ def host(name, host_info=None, vms=(), events=()):
     return dict(name=name, host_info=host_info or READY_2022, kvp=dict(vms=list(vms)), events=list(events))
 
 
-# The result code the lab's hosts log with each outcome (tests/hvlab/eventlog.py).
-RESULT_CODES = {"AVMA Success": "0x00000000", "Activation Denied": "0xC004FD02", "Invalid Host": "0xC004FD01"}
+RESULT_CODES = {"AVMA Success": "0x00000000", "Activation Denied": "0xC004FD02", "Invalid Host": "0xC004FD03"}
 
 
 def request(name, time, outcome="AVMA Success"):
-    return dict(event_id=12310, time_generated=time,
-                insertion_strings=[name, name.upper(), "Microsoft Windows Server 2022", outcome, RESULT_CODES[outcome]])
+    return dict(event_id=12310, time_generated=time, insertion_strings=[name, name.upper(), "Microsoft Windows Server 2022", outcome,
+                                                                        RESULT_CODES[outcome]])
 
 
 def states(report):
@@ -95,6 +94,78 @@ def test_without_guest_access_the_published_status_counts_with_its_age():
     assert states(report) == dict(a="compliant", b="not_compliant")
     evidence = report["hosts"][0]["vms"][0]["evidence"][0]
     assert evidence["source"] == "guest_kvp" and evidence["age_days"] == 2.0
+
+
+def licensed_avma(time="2026-11-30T12:00:00Z", **more):
+    return dict(dict(Channel="AVMA", LicenseStatus="Licensed", LastActivationTime=time), **more)
+
+
+@pytest.mark.parametrize("published, settles", [
+    (licensed_avma("2026-11-20T12:00:00Z"), "last activation (2026-11-20T12:00:00+00:00) older than the 7-day renewal window"),
+    (dict(Channel="AVMA", LicenseStatus="Licensed"), "with no last activation time"),
+    (licensed_avma(""), "with no last activation time"),
+    (licensed_avma("last Tuesday"), "with an unreadable last activation time"),
+    (licensed_avma("2031-01-01T00:00:00Z"), "last activation in the future (2031-01-01T00:00:00+00:00)"),
+    (licensed_avma("2026-12-02T12:30:00Z"), "last activation in the future"),
+    (licensed_avma(Channel="VOLUME_MAK"), "published Licensed for a VOLUME_MAK key through KVP, which a host cannot check"),
+    (licensed_avma(Channel=""), "published Licensed for a key of no named channel through KVP, which a host cannot check"),
+])
+def test_a_published_licensed_status_without_fresh_avma_evidence_is_unknown(published, settles):
+    report = build_report([host("hv1", vms=[vm("web", published=published)])], generated_at=NOW)
+    entry = report["hosts"][0]["vms"][0]
+    assert entry["compliance"] == "unknown" and entry["evidence"] == [] and entry["problems"] == []
+    assert settles in entry["settle"] and "read the guest (compliance_report_guest_access)" in entry["settle"]
+    assert report["summary"]["compliant_vms"] == 0
+
+
+def test_a_fresh_published_status_counts_within_the_clocks_tolerance():
+    report = build_report([host("hv1", vms=[vm("web", published=licensed_avma("2026-12-02T12:05:00Z"))])], generated_at=NOW)
+    entry = report["hosts"][0]["vms"][0]
+    assert entry["compliance"] == "compliant"
+    assert entry["evidence"] == [dict(source="guest_kvp", summary="the guest published Licensed for its AVMA key through KVP",
+                                      time="2026-12-02T12:05:00+00:00", age_days=0.0)]
+
+
+def test_the_hosts_own_log_outweighs_a_fresher_published_activation():
+    old_request = request("web", "2026-11-10T08:00:00Z")
+    report = build_report([host("hv1", vms=[vm("web", published=licensed_avma())], events=[old_request])], generated_at=NOW)
+    entry = report["hosts"][0]["vms"][0]
+    assert entry["compliance"] == "unknown"
+    assert "last AVMA request (2026-11-10T08:00:00+00:00) is older than the 7-day renewal window" in entry["settle"]
+    assert "last activation (2026-11-30T12:00:00+00:00) after the latest AVMA request the host logged from it" in entry["settle"]
+    # A published activation at the time of the host's latest request agrees with it.
+    agreeing = build_report([host("hv1", vms=[vm("web", published=licensed_avma("2026-11-28T08:01:00Z"))],
+                                  events=[request("web", "2026-11-28T08:00:00Z", "Activation Denied")])], generated_at=NOW)
+    assert states(agreeing) == dict(web="not_compliant")
+
+
+def undecodable(name, time):
+    return dict(event_id=12310, time_generated=time, insertion_strings=[name, "Aktivierung abgeschlossen"])
+
+
+def test_a_request_whose_outcome_cannot_be_read_is_no_evidence_by_itself():
+    report = build_report([host("hv1", vms=[vm("web")], events=[undecodable("web", "2026-12-01T08:00:00Z")])], generated_at=NOW)
+    entry = report["hosts"][0]["vms"][0]
+    assert entry["compliance"] == "unknown" and entry["avma_requests"]["count"] == 1 and entry["avma_requests"]["last_outcome"] is None
+    assert "latest AVMA request in the host's Event 12310 history (2026-12-01T08:00:00+00:00) states no outcome" in entry["settle"]
+    # What the guest published can settle it, when it agrees with the host's log.
+    agreeing = vm("web", published=licensed_avma("2026-12-01T08:00:03Z"))
+    published = build_report([host("hv1", vms=[agreeing], events=[undecodable("web", "2026-12-01T08:00:00Z")])], generated_at=NOW)
+    assert published["hosts"][0]["vms"][0]["evidence"][0]["source"] == "guest_kvp" and states(published) == dict(web="compliant")
+    # It still shows that the VM uses AVMA: on a host that cannot activate it, it is not compliant.
+    standard = dict(READY_2022, host=dict(READY_2022["host"], is_datacenter=False), problems=[dict(code="host_not_datacenter", vm=None)])
+    refused = build_report([host("hv1", standard, vms=[vm("web")], events=[undecodable("web", "2026-12-01T08:00:00Z")])], generated_at=NOW)
+    assert codes(refused) == [("hv1", None, "host_not_datacenter"), ("hv1", "web", "avma_host_cannot_activate")]
+
+
+def test_the_outcome_comes_from_the_result_code_in_any_language():
+    german = dict(event_id=12310, time_generated="2026-12-01T08:00:00Z",
+                  insertion_strings=["web", "WEB", "Microsoft Windows Server 2022", "AVMA erfolgreich", "0x00000000"])
+    denied = dict(german, insertion_strings=["db", "DB", "Microsoft Windows Server 2022", "Aktivierung verweigert", "0xC004FD02"])
+    report = build_report([host("hv1", vms=[vm("web"), vm("db")], events=[german, denied])], generated_at=NOW)
+    assert states(report) == dict(web="compliant", db="not_compliant")
+    assert codes(report) == [("hv1", "db", "avma_request_failed")]
+    assert "Activation Denied (0xC004FD02)" in report["problems"][0]["message"]
 
 
 def test_nothing_is_compliant_without_evidence():
@@ -174,6 +245,30 @@ def test_monthly_usage_per_host_and_vm():
     assert rows["2026-11"]["vms"] == [dict(vm="gone", vm_id=None, requests=1, first="2026-11-05T08:00:00+00:00", last="2026-11-05T08:00:00+00:00")]
     default = build_report([host("hv1", vms=[vm("web")], events=events)], generated_at=NOW)["usage"]
     assert default["first_month"] == "2026-08" and default["last_month"] == "2026-12"
+
+
+def test_months_before_the_history_read_is_complete_are_marked():
+    events = [request("web", "2026-09-20T08:00:00Z"), request("web", "2026-10-03T08:00:00Z"), request("web", "2026-11-05T08:00:00Z")]
+    partial = dict(host("hv1", vms=[vm("web")], events=events), events_since="2026-09-15T00:00:00Z", events_limited=False)
+    report = build_report([partial], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")
+    rows = {row["month"]: row for row in report["usage"]["rows"]}
+    assert [rows[month]["complete"] for month in ("2026-09", "2026-10", "2026-11")] == [False, True, True]
+    assert rows["2026-09"]["incomplete_because"] == "the history read starts at 2026-09-15T00:00:00+00:00"
+    assert rows["2026-10"]["incomplete_because"] is None and report["usage"]["complete"] is False
+    entry = report["hosts"][0]
+    start = "2026-09-15T00:00:00+00:00"
+    assert (entry["events_since"], entry["events_limited"], entry["history_complete_from"]) == (start, False, start)
+    # Cut at max_events: only the newest were read, so the months up to the oldest one read are not complete.
+    cut = dict(host("hv1", vms=[vm("web")], events=events[1:]), events_since="2026-09-01T00:00:00Z", events_limited=True)
+    report = build_report([cut], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")
+    rows = {row["month"]: row for row in report["usage"]["rows"]}
+    assert [rows[month]["complete"] for month in ("2026-09", "2026-10", "2026-11")] == [False, False, True]
+    assert rows["2026-09"]["incomplete_because"] == ("the history read was cut at compliance_report_max_events: requests before "
+                                                     "2026-10-03T08:00:00+00:00 were left out")
+    assert report["hosts"][0]["events_limited"] is True and report["hosts"][0]["history_complete_from"] == "2026-10-03T08:00:00+00:00"
+    # From the first day of the first month, and not cut: every month is complete.
+    whole = dict(host("hv1", vms=[vm("web")], events=events), events_since="2026-09-01T00:00:00Z", events_limited=False)
+    assert build_report([whole], generated_at=NOW, usage_from="2026-09", usage_to="2026-11")["usage"]["complete"] is True
 
 
 @pytest.mark.parametrize("first, last", [("2026-13", "2026-12"), ("2026-9", "2026-10"), ("2026-11", "2026-10")])

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _licensing as licensing
-from ansible_collections.hyperv.avma.plugins.module_utils._licensing import plan_key_install
+from ansible_collections.hyperv.avma.plugins.module_utils._licensing import plan_key_install, predicted_key_summary
 
 WINDOWS = licensing.WINDOWS_APPLICATION_ID
 OFFICE = "0ff1ce15-a989-479d-af46-f275c6370663"
@@ -171,15 +171,60 @@ MAK_SUMMARY = dict(partial_product_key="2YT43", is_avma=False, channel="Volume:M
     (dict(partial_product_key="XXXXX", is_avma=True, license_status="Licensed"), "not_licensed", True, dict(install=True, activate=True, kept=None)),
 ])
 def test_plan_key_install(installed, replace, activate, expected):
-    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=installed, activate=activate, replace=replace, is_hyperv_vm=True)
+    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=installed, activate=activate, replace=replace, hardware_is_vm=True,
+                            has_guest_parameters=True)
     assert plan == dict(expected, refusal=None)
 
 
 def test_plan_refuses_an_avma_key_outside_a_hyperv_vm_only():
-    refused = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="always", is_hyperv_vm=False)
+    refused = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="always", hardware_is_vm=False,
+                               has_guest_parameters=False)
     assert "not a Hyper-V virtual machine" in refused["refusal"] and not refused["install"]
     mak = plan_key_install(target_key="NPPR9-FWDCX-D2C8J-H872K-2YT43", target_is_avma=False, installed=None, activate=True,
-                           replace="not_licensed", is_hyperv_vm=False)
+                           replace="not_licensed", hardware_is_vm=False, has_guest_parameters=False)
     assert mak["refusal"] is None and mak["install"]
     with pytest.raises(ValueError):
-        plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="sometimes", is_hyperv_vm=True)
+        plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="sometimes", hardware_is_vm=True,
+                         has_guest_parameters=True)
+
+
+@pytest.mark.parametrize("hardware_is_vm, has_guest_parameters, allowed, words", [
+    (True, True, True, None),
+    (True, False, True, None),
+    # Physical hardware outweighs Guest\Parameters left in the registry, as in an image captured in a VM.
+    (False, True, False, "Win32_ComputerSystem reports Dell Inc. PowerEdge R750, which outweighs the Guest\\Parameters KVP values it holds"),
+    (False, False, False, "Win32_ComputerSystem reports Dell Inc. PowerEdge R750, and no Hyper-V host has published Guest\\Parameters"),
+    # Hardware that names nothing: what the host published decides.
+    (None, True, True, None),
+    (None, False, False, "Win32_ComputerSystem names no hardware, and no Hyper-V host has published"),
+])
+def test_the_virtual_hardware_decides_whether_a_machine_is_a_hyperv_vm(hardware_is_vm, has_guest_parameters, allowed, words):
+    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="not_licensed",
+                            hardware_is_vm=hardware_is_vm, has_guest_parameters=has_guest_parameters,
+                            hardware=None if hardware_is_vm is None else "Dell Inc. PowerEdge R750")
+    assert plan["install"] is allowed and (plan["refusal"] is None) is allowed
+    if words:
+        assert words in plan["refusal"] and plan["refusal"].endswith("so an AVMA key cannot activate it; nothing was changed")
+
+
+UNLICENSED_AVMA = dict(partial_product_key="DV9BG", channel="Retail", description_channel="VIRTUAL_MACHINE_ACTIVATION", license_status="Unlicensed",
+                       license_status_reason="0xC004FD02", is_avma=True)
+NO_KEY = dict(partial_product_key=None, channel=None, description_channel=None, license_status=None, license_status_reason=None, is_avma=False)
+
+
+@pytest.mark.parametrize("installed, target, plan, expected", [
+    (MAK_SUMMARY, AVMA_KEY, dict(install=False, activate=False), MAK_SUMMARY),
+    (NO_KEY, AVMA_KEY, dict(install=True, activate=True),
+     dict(NO_KEY, partial_product_key="DV9BG", is_avma=True, license_status="(known after activation: it depends on the Hyper-V host)")),
+    (UNLICENSED_AVMA, AVMA_KEY, dict(install=False, activate=True),
+     dict(UNLICENSED_AVMA, license_status="(known after activation: it depends on the Hyper-V host)", license_status_reason=None)),
+    (UNLICENSED_AVMA, "NPPR9-FWDCX-D2C8J-H872K-2YT43", dict(install=True, activate=True),
+     dict(NO_KEY, partial_product_key="2YT43", license_status="(known after activation)")),
+    (NO_KEY, "NPPR9-FWDCX-D2C8J-H872K-2YT43", dict(install=True, activate=False),
+     dict(NO_KEY, partial_product_key="2YT43", license_status="(known after the key is installed)")),
+])
+def test_check_mode_predicts_the_key_but_not_the_licence_status(installed, target, plan, expected):
+    summary = dict(installed, license_status_reason=installed.get("license_status_reason"), channel=installed.get("channel"))
+    predicted = predicted_key_summary(summary, dict(plan, kept=None, refusal=None), target_key=target, target_is_avma=target == AVMA_KEY)
+    assert predicted == dict(expected, license_status_reason=expected.get("license_status_reason"), channel=expected.get("channel"))
+    assert predicted["license_status"] != "Licensed" or not (plan["install"] or plan["activate"])

@@ -138,9 +138,11 @@ def test_check_mode_writes_nothing_and_says_what_would_change():
     assert result["actions"] == ["install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)", "activate Windows"]
     assert result["diff"]["before"]["product_key"] == "XXXXX-XXXXX-XXXXX-XXXXX-8XDDG"
     assert result["diff"]["before"]["channel"] == "VOLUME_KMSCLIENT"
-    # Whether the host activates it is not known before it asks: check mode never predicts "Licensed".
-    assert result["diff"]["after"] == dict(product_key="XXXXX-XXXXX-XXXXX-XXXXX-DV9BG", channel=None, license_status=None, is_avma=True)
-    assert result["after"]["license_status"] is None and result["kept"] is None
+    # Whether the host activates it is not known before it asks: check mode never predicts "Licensed", and says so.
+    known_later = "(known after activation: it depends on the Hyper-V host)"
+    assert result["diff"]["after"] == dict(product_key="XXXXX-XXXXX-XXXXX-XXXXX-DV9BG", channel=None, license_status=known_later, is_avma=True)
+    assert result["after"]["license_status"] == known_later and result["after"]["license_status_reason"] is None
+    assert result["kept"] is None
     no_secret(result, AVMA_2022_DC)
 
 
@@ -175,6 +177,38 @@ def test_avma_key_on_a_machine_that_is_not_a_hyperv_vm_is_refused_before_any_wri
     assert run(virtual)["after"]["is_avma"] is True
     mak = avma_guest(hyperv_vm=False, channels={MAK: "VOLUME_MAK"})
     assert run(mak, key=MAK)["after"]["partial_product_key"] == "2YT43"
+
+
+def test_guest_parameters_left_on_physical_hardware_do_not_make_it_a_vm():
+    # An image captured in a VM keeps the Guest\Parameters values its host published; the hardware tells the truth.
+    imaged = avma_guest(hardware=dict(Manufacturer="Dell Inc.", Model="PowerEdge R750"))
+    with pytest.raises(AvmaValueError, match=r"reports Dell Inc. PowerEdge R750, which outweighs the Guest\\Parameters KVP values it holds"):
+        run(imaged)
+    assert imaged.writes == []
+    # Hardware that names nothing leaves the decision to what the host published.
+    unnamed = avma_guest(hardware=dict(Manufacturer="", Model=" "))
+    assert run(unnamed)["after"]["is_avma"] is True
+
+
+def test_check_mode_refuses_key_avma_on_a_machine_that_is_not_a_hyperv_vm():
+    host = avma_guest(hyperv_vm=False)
+    with pytest.raises(AvmaValueError, match="this machine is not a Hyper-V virtual machine .* nothing was changed"):
+        run(host, check_mode=True, key="avma")
+    assert host.writes == []
+
+
+@pytest.mark.parametrize("product, overrides, status", [
+    (windows_row("2YT43", channel="VOLUME_MAK", status=1), dict(), "Licensed"),
+    (windows_row("DV9BG", channel=AVMA, status=0), dict(), "(known after activation: it depends on the Hyper-V host)"),
+    (None, dict(key=MAK), "(known after activation)"),
+    (None, dict(key=MAK, activate=False), "(known after the key is installed)"),
+])
+def test_check_mode_never_states_a_licence_status_it_has_not_seen(product, overrides, status):
+    guest = avma_guest(product=product, channels={AVMA_2022_DC: AVMA, MAK: "VOLUME_MAK"})
+    predicted = run(guest, check_mode=True, **overrides)
+    assert guest.writes == [] and predicted["after"]["license_status"] == status
+    # The real run then reports what Windows answered.
+    assert run(guest, **overrides)["after"]["license_status"] in ("Licensed", "Unlicensed")
 
 
 class _LostAnswerGuest(FakeGuest):

@@ -31,15 +31,17 @@ def report():
         context=dict(collection_version="0.1.0", controller="ctl.example", user=HOSTILE_NAME),
         scope=dict(hosts_asked=["hv1", "hv2", "hv3"], hosts_read=["hv1", "hv2"], hosts_failed=["hv3"], guests_read=[]),
         summary=dict(hosts=3, hosts_failed=1, hosts_not_ready=2, vms=4, compliant_vms=1, non_compliant_vms=2, unknown_vms=1, problems=3),
-        usage=dict(first_month="2026-10", last_month="2026-11", months=["2026-10", "2026-11"], rows=[
-            dict(host="hv1", month="2026-10", vm_count=0, requests=0, vms=[]),
-            dict(host="hv1", month="2026-11", vm_count=2, requests=5, vms=[
+        usage=dict(first_month="2026-10", last_month="2026-11", months=["2026-10", "2026-11"], complete=False, rows=[
+            dict(host="hv1", month="2026-10", vm_count=0, requests=0, vms=[], complete=False,
+                 incomplete_because="the history read starts at 2026-10-15T00:00:00+00:00"),
+            dict(host="hv1", month="2026-11", vm_count=2, requests=5, complete=True, incomplete_because=None, vms=[
                 dict(vm="app", vm_id="id-app", requests=4, first="2026-11-01T10:00:00+00:00", last="2026-11-22T10:00:00+00:00"),
                 dict(vm="@gone", vm_id=None, requests=1, first="2026-11-03T10:00:00+00:00", last="2026-11-03T10:00:00+00:00")])]),
         problems=[dict(host="hv1", vm=None, code="host_not_activated", message="the host is not activated", remedy="activate it"),
                   dict(host="hv2", vm=HOSTILE_NAME, code="data_exchange_off", message="Data Exchange is off", remedy="enable it"),
                   dict(host="hv2", vm="web", code="guest_not_licensed", message="not licensed", remedy="activate")],
         hosts=[dict(name="hv1", read=True, release="2022", edition_id="ServerDatacenter", activated=False,
+                    events_since="2026-10-15T00:00:00+00:00", events_limited=False, history_complete_from="2026-10-15T00:00:00+00:00",
                     vms=[vm("app", "not_compliant", ["host_not_activated"])]),
                dict(name="hv2", read=True, release="2025", edition_id="ServerDatacenter", activated=True,
                     vms=[vm(HOSTILE_NAME, "not_compliant", ["data_exchange_off"], fqdn=HOSTILE_FQDN), vm("=cmd|' /C calc'!A0", "compliant"),
@@ -132,6 +134,20 @@ def test_print_stylesheet_targets_a4_and_wraps_cells():
 def test_usage_csv_lists_every_month_and_defuses_formulas():
     rows = list(csv.reader(io.StringIO(render_usage_csv(report()))))
     assert tuple(rows[0]) == USAGE_CSV_COLUMNS
-    assert rows[1:] == [["hv1", "2026-10", "", "", "0", "", ""],
-                        ["hv1", "2026-11", "app", "id-app", "4", "2026-11-01T10:00:00+00:00", "2026-11-22T10:00:00+00:00"],
-                        ["hv1", "2026-11", "'@gone", "", "1", "2026-11-03T10:00:00+00:00", "2026-11-03T10:00:00+00:00"]]
+    assert rows[1:] == [["hv1", "2026-10", "", "", "0", "", "", "no", "the history read starts at 2026-10-15T00:00:00+00:00"],
+                        ["hv1", "2026-11", "app", "id-app", "4", "2026-11-01T10:00:00+00:00", "2026-11-22T10:00:00+00:00", "yes", ""],
+                        ["hv1", "2026-11", "'@gone", "", "1", "2026-11-03T10:00:00+00:00", "2026-11-03T10:00:00+00:00", "yes", ""]]
+
+
+def test_an_incomplete_month_is_marked_in_the_header_the_chart_and_the_usage_table():
+    page = render_html(report())
+    text = " ".join("".join(parse(page).text).split())
+    assert "AVMA request history1 of 2 host-months incomplete (the history read starts after the month begins): see the usage section" in text
+    assert "hv1: read from 2026-10-15T00:00:00+00:00" in text
+    assert 'data-month="2026-10" data-count="0" data-complete="no"' in page and 'data-month="2026-11" data-count="5" data-complete="yes"' in page
+    usage_rows = re.findall(r'<tr( class="incomplete")?><td>hv1</td><td>(2026-\d\d)</td>.*?</tr>', page.split('id="usage"')[1])
+    assert usage_rows == [(' class="incomplete"', "2026-10"), ("", "2026-11"), ("", "2026-11")]
+    assert "no: the history read starts at 2026-10-15T00:00:00+00:00" in text
+    complete = dict(report(), usage=dict(report()["usage"], complete=True, rows=[dict(row, complete=True, incomplete_because=None)
+                                                                                 for row in report()["usage"]["rows"]]))
+    assert "complete for every host and month of the usage section" in "".join(parse(render_html(complete)).text)
