@@ -379,16 +379,6 @@ def guest_vm_status(fleet, guest):
                     data_exchange_enabled=record.kvp_settings["EnabledState"] == ENABLED)
 
 
-def machines_sharing_state(fleet, machine):
-    """The machines whose state a write to ``machine`` can change: a guest and the host its VM runs on now (the KVP
-    exchange and the host's event log), or a host and the guests of its VMs."""
-    if machine.kind == "guest":
-        host, _record = locate_vm(fleet, guest_vm_id(machine.name))
-        return [machine] + ([host] if host is not None else [])
-    guests = [data["GuestMachine"] for data in machine.store.instances(VM_GUEST_DATA) if data["GuestMachine"]]
-    return [machine] + [fleet.machines[name] for name in guests if name in fleet.machines]
-
-
 # ---- the exchange -------------------------------------------------------------------------------------------------
 
 def exchange(fleet, host, record):
