@@ -53,6 +53,8 @@ class Fleet:
         self.machines = {spec.name: Machine(spec, registry) for spec in specs}
         self._by_address = {machine.address: machine for machine in self.machines.values()}
         self._changes = None
+        # VM GUID (lower case) -> name of the host it was last found on: a hint, checked on every use.
+        self.vm_host_hints = {}
         clusters = {}
         for machine in self.machines.values():
             if machine.spec.hyperv is not None and machine.spec.hyperv.cluster:

@@ -438,3 +438,26 @@ def test_every_answered_write_survives_a_sigkill(tmp_path):
 def _host_exchange_items(answer):
     root = ET.fromstring(answer)
     return [element.text for element in root.iter() if element.tag.endswith("}HostExchangeItems")]
+
+
+# ---- lookups: a request to a guest does not look at every host ------------------------------------------------------
+
+def test_a_guest_write_looks_for_its_vm_on_one_host_once_it_was_found(monkeypatch):
+    machines = {"hv%02d" % number: {"address": "127.0.62.%d" % number, "kind": "host"} for number in range(1, 21)}
+    machines["guest"] = {"address": "127.0.62.100", "kind": "guest", "hyperv_host": "hv20", "vm": {"name": "guest"}}
+    fleet = Fleet.from_document({"defaults": {"credentials": [{"user": "Administrator", "password": PASSWORD}],
+                                              "os": {"version": "2022", "edition": "ServerDatacenter"}},
+                                 "machines": machines})
+    service = WsmanService(fleet, clock=FakeClock())
+    looked_at = []
+    real_vm_record = hyperv.vm_record
+    monkeypatch.setattr(hyperv, "vm_record", lambda host, vm_id: looked_at.append(host.name) or real_vm_record(host, vm_id))
+
+    for value in ("db", "web"):
+        looked_at.clear()
+        assert registry_call(service, "guest", "SetStringValue", hDefKey=HKLM, sSubKeyName=VM_KEY + "\\Guest",
+                             sValueName="Role", sValue=value)[0] == 0
+    assert looked_at == ["hv20"]
+    assert host_items(fleet, hyperv.guest_vm_id("guest"))[0] == "hv20"
+    service.apply(lambda fleet: migrate(fleet, {"vm": "guest", "to": "hv01"}))
+    assert host_items(fleet, hyperv.guest_vm_id("guest"))[0] == "hv01"
