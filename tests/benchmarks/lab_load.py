@@ -12,7 +12,10 @@ collection's modules use it), for --seconds per phase:
 Prints requests and writes per second as the clients saw them, the errors (there must be none), and the lab's own
 counters. Figures depend on the machine; both processes share its cores.
 
-    .venv/bin/python tests/benchmarks/lab_load.py [--seconds 20] [--clients 50]
+``--lab-root DIR`` runs the lab of another checkout (for example ``git worktree add /tmp/oldlab COMMIT``) against
+the same clients, to compare the lab before and after a change; ``--phases small`` skips the writes.
+
+    .venv/bin/python tests/benchmarks/lab_load.py [--seconds 20] [--clients 50] [--lab-root DIR] [--phases small,writes]
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import tempfile
 import threading
 import time
 
-from benchlab import admin, hvlab, import_collection  # pylint: disable=import-error
+from benchlab import ROOT, admin, hvlab, import_collection  # pylint: disable=import-error
 
 PASSWORD = "Lab-Passw0rd!"
 
@@ -99,19 +102,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--lab-root", default=str(ROOT), help="checkout whose lab (tests/hvlab) serves the clients")
+    parser.add_argument("--phases", default="small,writes", help="comma-separated: small, writes")
     options = parser.parse_args()
+    phases = [phase for phase in options.phases.split(",") if phase]
+    if not phases or set(phases) - {"small", "writes"}:
+        parser.error("--phases takes small and/or writes")
     import_collection()
+    print("lab: %s" % options.lab_root)
     print("%-22s %-7s %8s %10s %8s %7s %14s %12s" % ("fleet", "phase", "clients", "requests", "seconds", "per s", "lab requests", "lab writes"))
     for label, hosts, vms, octet in (("1 host x 5,000 VMs", 1, 5000, 61), ("50 hosts x 100 VMs", 50, 100, 62)):
         with tempfile.TemporaryDirectory() as directory:
             fleet = pathlib.Path(directory) / "fleet.yml"
             fleet.write_text(fleet_text(hosts, vms, octet))
             lab_dir = pathlib.Path(directory) / "lab"
-            hvlab("up", str(fleet), "--dir", str(lab_dir), "--http-port", "0", "--https-port", "0")
+            hvlab("up", str(fleet), "--dir", str(lab_dir), "--http-port", "0", "--https-port", "0", "--timeout", "600",
+                  root=options.lab_root)
             try:
                 url = json.loads((lab_dir / "admin.json").read_text())["url"]
                 endpoints = [(machine["name"], machine["address"], machine["ports"]["http"]) for machine in admin(url, "GET", "/machines")["machines"]]
-                for phase in ("small", "writes"):
+                for phase in phases:
                     admin(url, "POST", "/stats/reset")
                     done, elapsed, errors = run_clients(endpoints, vms, options.clients, options.seconds, phase)
                     stats = admin(url, "GET", "/stats")
@@ -122,7 +132,7 @@ def main():
                     if errors:
                         print("  %d errors" % len(errors))
             finally:
-                hvlab("down", "--dir", str(lab_dir))
+                hvlab("down", "--dir", str(lab_dir), root=options.lab_root)
 
 
 if __name__ == "__main__":
