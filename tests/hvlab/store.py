@@ -8,14 +8,15 @@ keys is removed and added again), so the index stays true.
 
 A store can report its changes to a ``ChangeLog`` (``track``): instances added and removed, and instances changed in
 place, which a stored instance notices itself (it is a dict whose writes, and the writes to its arrays, tell the
-store). The lab saves what the log drains, so a write costs the size of what it changed, not that of the machine.
+store; setting a property to the value it has is no change). The lab saves what the log drains, so a write costs
+the size of what it changed, not that of the machine.
 """
 
 from .cimtypes import CimTypeError, from_wire
 
 
 class CimStore:
-    """Instances per class. Instances are plain dicts of property name -> state value (see ``cimtypes``)."""
+    """Instances per class. Instances are dicts of property name -> state value (see ``cimtypes``)."""
 
     def __init__(self, registry):
         self._registry = registry
