@@ -24,6 +24,7 @@ answered (the process died while writing it) and is dropped.
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -143,10 +144,9 @@ class StateDir:
         """Replace the snapshot with ``state`` (as ``Fleet.to_state`` returns it), continued by journal ``journal``
         onwards; returns its size in bytes. The journals before ``journal`` are removed once it is in place."""
         header = {"format": STATE_FORMAT, "fleet_sha256": fleet_digest, "journal": journal}
-        lines = [json.dumps(header) + "\n"]
-        lines += (json.dumps({"machine": name, "instances": machine["instances"]}, separators=(",", ":")) + "\n"
-                  for name, machine in state["machines"].items())
-        write_atomically(self.snapshot_file, lines)
+        machines = (json.dumps({"machine": name, "instances": machine["instances"]}, separators=(",", ":")) + "\n"
+                    for name, machine in state["machines"].items())
+        write_atomically(self.snapshot_file, itertools.chain([json.dumps(header) + "\n"], machines))
         for number in self._journal_numbers():
             if number < journal:
                 _remove(self.journal_file(number))
