@@ -25,10 +25,11 @@ def import_collection():
     sys.path.insert(0, str(base))
 
 
-def hvlab(*arguments, timeout=600):
-    """``python -m hvlab ARGUMENTS`` from the repository root; raises on a non-zero exit."""
-    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")), cwd=ROOT,
-                          check=True, capture_output=True, text=True, timeout=timeout)
+def hvlab(*arguments, timeout=600, root=ROOT):
+    """``python -m hvlab ARGUMENTS`` with the lab of the checkout at ``root`` (default: this one), from its root;
+    raises on a non-zero exit."""
+    return subprocess.run([sys.executable, "-m", "hvlab", *arguments], env=dict(os.environ, PYTHONPATH=str(pathlib.Path(root) / "tests")),
+                          cwd=root, check=True, capture_output=True, text=True, timeout=timeout)
 
 
 def admin(url, method, route, body=None):

@@ -9,22 +9,29 @@ collection's modules use it), for --seconds per phase:
 - small: an Identify and a one-VM WQL query (``Msvm_ComputerSystem WHERE ElementName = ...``), alternately;
 - writes: AddKvpItems of a new item to a VM (each call one write, saved before it is answered).
 
-Prints requests and writes per second as the clients saw them, the errors (there must be none), and the lab's own
-counters. Figures depend on the machine; both processes share its cores.
+Prints requests and writes per second as the clients saw them, the errors (there must be none), the lab's own
+counters, and what each request cost the lab process (Linux ``/proc``): CPU milliseconds (all its threads), and
+kilobytes written to files (``wchar``: its state and lab.log; answers go to sockets, which it does not count).
+Throughput depends on the machine and on what else runs on it (both processes share its cores); the cost per request
+much less so.
 
-    .venv/bin/python tests/benchmarks/lab_load.py [--seconds 20] [--clients 50]
+``--lab-root DIR`` runs the lab of another checkout (for example ``git worktree add /tmp/oldlab COMMIT``) against
+the same clients, to compare the lab before and after a change; ``--phases small`` skips the writes.
+
+    .venv/bin/python tests/benchmarks/lab_load.py [--seconds 20] [--clients 50] [--lab-root DIR] [--phases small,writes]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import tempfile
 import threading
 import time
 
-from benchlab import admin, hvlab, import_collection  # pylint: disable=import-error
+from benchlab import ROOT, admin, hvlab, import_collection  # pylint: disable=import-error
 
 PASSWORD = "Lab-Passw0rd!"
 
@@ -38,6 +45,15 @@ def fleet_text(hosts, vms_per_host, third_octet):
                   "    hyperv: {jobs: sync}",
                   "    synthetic_vms: {count: %d, name_prefix: vm, guest_items: {Role: tenant}}" % vms_per_host]
     return "\n".join(lines) + "\n"
+
+
+def lab_usage(pid):
+    """``(CPU seconds, bytes passed to write())`` of process ``pid`` so far, all its threads (Linux /proc)."""
+    with open("/proc/%d/stat" % pid, encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    with open("/proc/%d/io" % pid, encoding="ascii") as io:
+        counters = dict(line.split(": ") for line in io.read().splitlines())
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(counters["wchar"])
 
 
 def run_clients(endpoints, vms_per_host, clients, seconds, phase):
@@ -99,30 +115,43 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--lab-root", default=str(ROOT), help="checkout whose lab (tests/hvlab) serves the clients")
+    parser.add_argument("--phases", default="small,writes", help="comma-separated: small, writes")
     options = parser.parse_args()
+    phases = [phase for phase in options.phases.split(",") if phase]
+    if not phases or set(phases) - {"small", "writes"}:
+        parser.error("--phases takes small and/or writes")
     import_collection()
-    print("%-22s %-7s %8s %10s %8s %7s %14s %12s" % ("fleet", "phase", "clients", "requests", "seconds", "per s", "lab requests", "lab writes"))
+    print("lab: %s" % options.lab_root)
+    columns = ("fleet", "phase", "clients", "requests", "seconds", "per s", "lab requests", "lab writes", "lab CPU ms/req", "file KB/req")
+    print("%-22s %-7s %8s %9s %8s %7s %13s %11s %14s %12s" % columns)
     for label, hosts, vms, octet in (("1 host x 5,000 VMs", 1, 5000, 61), ("50 hosts x 100 VMs", 50, 100, 62)):
         with tempfile.TemporaryDirectory() as directory:
             fleet = pathlib.Path(directory) / "fleet.yml"
             fleet.write_text(fleet_text(hosts, vms, octet))
             lab_dir = pathlib.Path(directory) / "lab"
-            hvlab("up", str(fleet), "--dir", str(lab_dir), "--http-port", "0", "--https-port", "0")
+            hvlab("up", str(fleet), "--dir", str(lab_dir), "--http-port", "0", "--https-port", "0", "--timeout", "600",
+                  root=options.lab_root)
             try:
-                url = json.loads((lab_dir / "admin.json").read_text())["url"]
+                lab = json.loads((lab_dir / "admin.json").read_text())
+                url = lab["url"]
                 endpoints = [(machine["name"], machine["address"], machine["ports"]["http"]) for machine in admin(url, "GET", "/machines")["machines"]]
-                for phase in ("small", "writes"):
+                for phase in phases:
                     admin(url, "POST", "/stats/reset")
+                    cpu_before, written_before = lab_usage(lab["pid"])
                     done, elapsed, errors = run_clients(endpoints, vms, options.clients, options.seconds, phase)
+                    cpu, written = lab_usage(lab["pid"])
                     stats = admin(url, "GET", "/stats")
-                    figures = (label, phase, options.clients, done, elapsed, done / elapsed, stats["total_requests"], stats["total_writes"])
-                    print("%-22s %-7s %8d %10d %8.1f %7.0f %14d %12d" % figures)
+                    served = max(stats["total_requests"], 1)
+                    figures = (label, phase, options.clients, done, elapsed, done / elapsed, stats["total_requests"], stats["total_writes"],
+                               (cpu - cpu_before) * 1000 / served, (written - written_before) / 1024 / served)
+                    print("%-22s %-7s %8d %9d %8.1f %7.0f %13d %11d %14.1f %12.1f" % figures)
                     for error in errors[:5]:
                         print("  error: " + error)
                     if errors:
                         print("  %d errors" % len(errors))
             finally:
-                hvlab("down", "--dir", str(lab_dir))
+                hvlab("down", "--dir", str(lab_dir), root=options.lab_root)
 
 
 if __name__ == "__main__":

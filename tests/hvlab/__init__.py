@@ -11,7 +11,7 @@ Protocol: ``service`` (entry point, ``WsmanService.handle`` -> ``Reply``), ``env
 ``wql``, ``cimxml`` (instances on the wire), ``responsexml``, ``faults`` (every fault as data), ``faultxml`` (the
 one fault renderer), ``faultinjection``, ``stats``, ``namespaces``, ``xmlsafe``, ``xmltext``.
 State: ``fleet`` (``Fleet``, ``Machine``), ``fleetfile`` / ``fleetspec`` (the fleet file, FLEET.md), ``seed*``
-(initial instances), ``store`` (instances of a machine), ``schema`` / ``cimtypes`` / ``classes*`` (the CIM
+(initial instances), ``store`` (instances of a machine, and the log of their changes), ``schema`` / ``cimtypes`` / ``classes*`` (the CIM
 classes), ``methods*`` / ``method_table`` (WMI methods), ``catalog`` (Windows and AVMA facts), ``activation`` (AVMA
 decisions, pure), ``eventlog`` / ``classes_events`` (Win32_NTLogEvent), ``methods_activation`` (licensing methods),
 ``hyperv`` (hosts, VMs and the KVP exchange) / ``classes_virtualization`` / ``methods_hyperv`` / ``jobs`` /

@@ -153,7 +153,6 @@ def run_serve(arguments):
     finally:
         admin.stop()
         lab.stop()
-        lab.persist()
         state_dir.remove_runtime_files(pid)
         print("hvlab: stopped", flush=True)
 

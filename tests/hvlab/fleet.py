@@ -4,17 +4,15 @@
 
 ``Fleet.load(path)`` reads a fleet file (FLEET.md). Each ``Machine`` keeps its spec (what the file says) and its
 ``store`` (what WMI would answer now). ``to_state``/``restore_state`` round-trip the mutable part as JSON types;
-``reset`` rebuilds it from the file.
+``reset`` rebuilds it from the file. Once ``track_changes`` is called, ``drain_changes`` returns what changed since
+its last call as records that ``replay_changes`` applies again (the lab's journal).
 """
 
-import json
-
-from . import hyperv
 from .classes import REGISTRY
 from .fleetfile import load_fleet_file, parse_fleet
 from .fleetspec import Credential
 from .seed import initial_store
-from .store import CimStore
+from .store import ChangeLog, CimStore
 
 STATE_FORMAT = 1
 
@@ -54,6 +52,9 @@ class Fleet:
     def __init__(self, specs, registry=REGISTRY):
         self.machines = {spec.name: Machine(spec, registry) for spec in specs}
         self._by_address = {machine.address: machine for machine in self.machines.values()}
+        self._changes = None
+        # VM GUID (lower case) -> name of the host it was last found on: a hint, checked on every use.
+        self.vm_host_hints = {}
         clusters = {}
         for machine in self.machines.values():
             if machine.spec.hyperv is not None and machine.spec.hyperv.cluster:
@@ -75,16 +76,39 @@ class Fleet:
     def machine_by_address(self, address):
         return self._by_address.get(str(address))
 
-    def machines_sharing_state(self, name):
-        """The names of the machines a write to machine ``name`` can change (itself, and its host or its guests)."""
-        return [machine.name for machine in hyperv.machines_sharing_state(self, self.machines[name])]
+    def track_changes(self):
+        """From now on, record every change of every machine's state for ``drain_changes``."""
+        self._changes = ChangeLog()
+        for machine in self.machines.values():
+            machine.store.track(machine.name, self._changes)
 
-    def machine_state_text(self, name):
-        """One machine's mutable state as JSON text (what the state directory keeps per machine)."""
-        return json.dumps(self.machines[name].store.to_state(), sort_keys=True, separators=(",", ":"))
+    def drain_changes(self):
+        """What changed since the last call (or since ``track_changes``), as JSON records for ``replay_changes``;
+        see ``store.ChangeLog.drain``. Its cost is that of the instances changed, whatever the size of the fleet."""
+        return self._changes.drain() if self._changes is not None else []
+
+    def replay_changes(self, records):
+        """Apply records ``drain_changes`` returned, in order. Records of machines the fleet does not have are
+        ignored (as in ``restore_state``); ``ValueError`` on a malformed record."""
+        for record in records:
+            if not isinstance(record, list) or len(record) != 4 or record[0] not in ("put", "del"):
+                raise ValueError("not a change record: %.200r" % (record,))
+            kind, name, slot, value = record
+            machine = self.machines.get(name) if isinstance(name, str) else None
+            if machine is None:
+                continue
+            store = machine.store
+            try:
+                if kind == "put":
+                    store.put(store.class_at(slot), value)
+                else:
+                    store.delete(store.class_at(slot), value)
+            except ValueError as error:
+                raise ValueError("change of machine %r: %s" % (name, error)) from error
 
     def to_state(self):
-        """The full mutable state as JSON types: ``{"format": 1, "machines": {name: {"instances": {...}}}}``."""
+        """The full mutable state as JSON types: ``{"format": 1, "machines": {name: {"instances": {...}}}}``; a copy
+        that later changes do not reach."""
         return {
             "format": STATE_FORMAT,
             "machines": {name: {"instances": machine.store.to_state()} for name, machine in self.machines.items()},
@@ -111,11 +135,15 @@ class Fleet:
             staged[name] = store
         for name, store in staged.items():
             self.machines[name].store = store
+            if self._changes is not None:
+                store.track(name, self._changes)
 
     def reset(self):
         """Back to the fleet file's initial state."""
         for machine in self.machines.values():
             machine.reset()
+            if self._changes is not None:
+                machine.store.track(machine.name, self._changes)
 
 
 __all__ = ("Credential", "Fleet", "Machine")

@@ -367,10 +367,16 @@ def vm_record(host, vm_id):
 
 
 def locate_vm(fleet, vm_id):
-    """``(host Machine, VmRecord)`` of the VM ``vm_id`` wherever it runs now, or ``(None, None)``."""
+    """``(host Machine, VmRecord)`` of the VM ``vm_id`` wherever it runs now, or ``(None, None)``. The host it was
+    last found on is tried first, so only a VM that moved costs a look at every host."""
+    hinted = fleet.machines.get(fleet.vm_host_hints.get(vm_id.lower()))
+    record = vm_record(hinted, vm_id) if hinted is not None else None
+    if record is not None:
+        return hinted, record
     for host in hosts(fleet):
         record = vm_record(host, vm_id)
         if record is not None:
+            fleet.vm_host_hints[vm_id.lower()] = host.name
             return host, record
     return None, None
 
@@ -388,23 +394,13 @@ def vms_named(fleet, name_or_id):
 
 def guest_vm_status(fleet, guest):
     """The ``VmStatus`` of the guest ``Machine`` ``guest``, or None when it is not a VM of a host in ``fleet``."""
-    if guest.kind != "guest":
+    if guest.kind != "guest" or guest.hyperv_host is None:
         return None
     host, record = locate_vm(fleet, guest_vm_id(guest.name))
     if record is None:
         return None
     return VmStatus(host=host, vm_name=record.name, running=record.system["EnabledState"] == RUNNING,
                     data_exchange_enabled=record.kvp_settings["EnabledState"] == ENABLED)
-
-
-def machines_sharing_state(fleet, machine):
-    """The machines whose state a write to ``machine`` can change: a guest and the host its VM runs on now (the KVP
-    exchange and the host's event log), or a host and the guests of its VMs."""
-    if machine.kind == "guest":
-        host, _record = locate_vm(fleet, guest_vm_id(machine.name))
-        return [machine] + ([host] if host is not None else [])
-    guests = [data["GuestMachine"] for data in machine.store.instances(VM_GUEST_DATA) if data["GuestMachine"]]
-    return [machine] + [fleet.machines[name] for name in guests if name in fleet.machines]
 
 
 # ---- the exchange -------------------------------------------------------------------------------------------------
@@ -424,7 +420,7 @@ def exchange(fleet, host, record):
 
 def guest_registry_changed(fleet, machine):
     """After a registry write on ``machine``: when it is a VM, let its host see what it publishes now."""
-    if fleet is None or machine.kind != "guest":
+    if fleet is None or machine.kind != "guest" or machine.hyperv_host is None:
         return
     host, record = locate_vm(fleet, guest_vm_id(machine.name))
     if record is not None:

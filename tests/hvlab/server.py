@@ -25,7 +25,6 @@ request was), after ``delay`` seconds, or not at all when ``drop`` is set.
 import base64
 import binascii
 import contextlib
-import hashlib
 import ipaddress
 import os
 import socket
@@ -56,6 +55,8 @@ CREDSSP_ENCRYPTED_PROTOCOL = "application/HTTP-CredSSP-session-encrypted"
 CREDSSP_PART_BYTES = 16 * 1024
 MIME_BOUNDARY = b"--Encrypted Boundary"
 OCTET_STREAM_HEADER = b"\tContent-Type: application/octet-stream\r\n"
+# A journal smaller than this is never compacted into a new snapshot (nor one smaller than the snapshot itself).
+DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024
 # The Authorization "scheme" pywinrm sends for certificate authentication (MS-WSMV 2.2.9.1.4 / DSP0226 C.3.5).
 CERTIFICATE_AUTH_SCHEME = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 AUTH_MECHANISMS = ("basic", "ntlm", "kerberos", "credssp", "certificate")
@@ -340,7 +341,7 @@ class WinrmRequestHandler(BaseHTTPRequestHandler):
         endpoint.lab.transport_stats.count_mechanism(endpoint.machine.name, mechanism)
         reply = endpoint.lab.service.handle(endpoint.machine.name, body, user=principal)
         if reply.wrote:
-            endpoint.lab.persist_write(endpoint.machine.name)
+            endpoint.lab.persist()
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:
@@ -761,9 +762,15 @@ class Lab:
     ``fleet`` and ``service`` follow the interfaces of ``hvlab.fleet.Fleet`` and ``hvlab.service.WsmanService``;
     ``fleet_digest`` identifies the fleet file, so saved state is restored only for the same fleet. Port 0 gives
     every listener its own free port (tests); the ports in use are in ``machine_summaries()``.
+
+    Persistence (``statedir``): a snapshot of the fleet and a journal of what changed since. A request that changed
+    something appends the changes, before it is answered, to the journal; concurrent writers share one append (group
+    commit). When the journal has grown past ``compact_bytes`` and past the snapshot's size, a new snapshot is written
+    beside the requests and the old journal dropped, so its cost is spread over the writes that made it necessary.
     """
 
-    def __init__(self, fleet, service, state_dir, fleet_digest, *, http_port=5985, https_port=5986, log_requests=True):
+    def __init__(self, fleet, service, state_dir, fleet_digest, *, http_port=5985, https_port=5986, log_requests=True,
+                 compact_bytes=DEFAULT_COMPACT_BYTES):
         self.fleet = fleet
         self.service = service
         self.state_dir = state_dir if isinstance(state_dir, StateDir) else StateDir(state_dir)
@@ -771,33 +778,56 @@ class Lab:
         self.http_port = http_port
         self.https_port = https_port
         self.log_requests = log_requests
+        self.compact_bytes = compact_bytes
         self.transport_stats = TransportStats(fleet.machines)
         self.endpoints = {}
         self.restored = False
-        self._persist_lock = threading.Lock()
+        self._saved = None
         self._commit = threading.Condition()
-        self._pending = set()     # machines written since the last save began
-        self._requested = 0       # writes registered so far
-        self._committed = 0       # writes up to this one are saved
-        self._saving = False
-        self._snapshot_sequence = 0
-        self._saved = {}          # machine name -> (sequence, digest) of its saved state
-        self._marked = False      # whether the state directory's marker names this fleet file
+        self._requested = 0       # persist() calls registered so far
+        self._committed = 0       # the calls up to this one are durable
+        self._flushing = False    # someone holds the right to append to the journal
+        self._unwritten = []      # records drained whose append failed, written before the next ones
+        self._snapshot_lock = threading.Lock()
+        self._journal = None
+        self._journal_number = 0
+        self._older_journal_bytes = 0   # journals since the snapshot other than the one appended to
+        self._snapshot_bytes = 0
+        self._compaction = None
+        self._closing = False
+
+    def load_saved_state(self):
+        """Load ``DIR/state`` into the fleet when it was saved from the same fleet file: True when it was, False when
+        there is no state or it belongs to another fleet file. Reads only; ValueError when the state is unreadable."""
+        try:
+            saved = self.state_dir.load_state(self.fleet_digest)
+            if saved is None:
+                return False
+            self.fleet.restore_state(saved.state)
+            for batch in saved.batches:
+                self.fleet.replay_changes(batch)
+        except ValueError as error:
+            raise ValueError("%s: %s (delete it to start from the fleet file)" % (self.state_dir.state_dir, error)) from error
+        self._saved = saved
+        return True
 
     def start(self):
         """Restore saved state, then open every listener; on failure nothing stays open."""
         for machine in self.fleet.machines.values():
             check_loopback(machine.address)
         self.state_dir.ensure()
-        saved = self.state_dir.load_state(self.fleet_digest, list(self.fleet.machines))
-        if saved is None:
+        self.restored = self.load_saved_state()
+        self.fleet.track_changes()
+        if self.restored:
+            saved = self._saved
+            self.state_dir.remove_leftovers(saved.first_journal, saved.journal)
+            self._journal = self.state_dir.open_journal(saved.journal, saved.journal_size)
+            self._journal_number = saved.journal
+            self._older_journal_bytes = saved.journal_bytes - saved.journal_size
+            self._snapshot_bytes = saved.snapshot_bytes
+        else:
             self.state_dir.clear_state()
-        if saved is not None:
-            try:
-                self.fleet.restore_state(saved)
-            except ValueError as error:
-                raise ValueError("%s: %s (delete it to start from the fleet file)" % (self.state_dir.state_file, error)) from error
-            self.restored = True
+            self._write_snapshot(self.fleet.to_state(), self._rotate())
         authority = CertificateAuthority.load_or_create(self.state_dir.ca_file, self.state_dir.ca_key_file)
         try:
             for machine in self.fleet.machines.values():
@@ -808,7 +838,7 @@ class Lab:
         for endpoints in self.endpoints.values():
             for endpoint in endpoints.values():
                 endpoint.start()
-        self.persist()
+        self._compact_when_due()
 
     def _open_endpoints(self, machine, authority):
         credentials = MachineCredentials(machine)
@@ -828,7 +858,7 @@ class Lab:
         return endpoints
 
     def stop(self):
-        """Close every listener and cut open connections."""
+        """Close every listener and cut open connections, then save what is not saved yet and close the journal."""
         # Listeners stop in parallel: each one takes up to a poll interval to notice.
         stoppers = [threading.Thread(target=endpoint.stop) for endpoints in self.endpoints.values()
                     for endpoint in endpoints.values()]
@@ -837,68 +867,123 @@ class Lab:
         for stopper in stoppers:
             stopper.join()
         self.endpoints = {}
+        with self._commit:
+            self._closing = True
+            compaction = self._compaction
+        if compaction is not None:
+            compaction.join()
+        if self._journal is not None:
+            self.persist()
+            self._journal.close()
+            self._journal = None
 
     def persist(self):
-        """Save the state of every machine (start, reset, admin changes, stop)."""
-        self._save(self.service.apply(lambda fleet: self._snapshot(fleet, fleet.machines)))
-
-    def persist_write(self, machine_name):
-        """After a request to ``machine_name`` changed state: save the machines it can have changed.
-
-        Runs before the answer is sent, so an answered write is never lost by a restart. Its cost is that of the
-        machines concerned (a guest and its host), whatever the size of the fleet; unchanged files are not rewritten.
-        Writes that arrive while a save runs are saved together by the next one (group commit): a host with
-        thousands of VMs has a large state, and one save per write would make concurrent writers queue behind it.
-        """
-        names = self.service.apply(lambda fleet: fleet.machines_sharing_state(machine_name))
+        """Make every change so far durable (in the journal) before returning: after a request that wrote, after an
+        admin change, at stop. Calls that arrive while an append runs are served together by the next one."""
         with self._commit:
-            self._pending.update(names)
             self._requested += 1
             ticket = self._requested
-            while self._committed < ticket:
-                if self._saving:
+        while True:
+            with self._commit:
+                while self._flushing and self._committed < ticket:
                     self._commit.wait()
-                    continue
-                self._saving = True
-                batch, self._pending = self._pending, set()
-                covered = self._requested
-                self._commit.release()
-                saved = False
-                try:
-                    self._save(self.service.apply(lambda fleet: self._snapshot(fleet, batch)))
-                    saved = True
-                finally:
-                    self._commit.acquire()
-                    self._saving = False
-                    if saved:
-                        self._committed = max(self._committed, covered)
-                    else:
-                        self._pending.update(batch)
-                    self._commit.notify_all()
+                if self._committed >= ticket:
+                    break
+            with self._flush_role():
+                self._append(self.service.apply(lambda fleet: fleet.drain_changes()))
+        self._compact_when_due()
 
-    def _snapshot(self, fleet, names):
-        """Under the service lock: the JSON text of each machine's state, and its place in the order of snapshots."""
-        self._snapshot_sequence += 1
-        return self._snapshot_sequence, {name: fleet.machine_state_text(name) for name in names}
+    @contextlib.contextmanager
+    def _flush_role(self):
+        """Be the only one appending to the journal; on a clean exit every ``persist`` call registered before entry
+        is durable."""
+        with self._commit:
+            while self._flushing:
+                self._commit.wait()
+            self._flushing = True
+            covered = self._requested
+        done = False
+        try:
+            yield
+            done = True
+        finally:
+            with self._commit:
+                self._flushing = False
+                if done:
+                    self._committed = max(self._committed, covered)
+                self._commit.notify_all()
 
-    def _save(self, snapshot):
-        sequence, texts = snapshot
-        with self._persist_lock:
-            # A snapshot taken before another one that was saved first must not overwrite it.
-            newer = {name: (text, hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()) for name, text in texts.items()
-                     if self._saved.get(name, (0, None))[0] < sequence}
-            self.state_dir.save_machine_states({name: text for name, (text, digest) in newer.items()
-                                                if self._saved.get(name, (0, None))[1] != digest})
-            self._saved.update((name, (sequence, digest)) for name, (_text, digest) in newer.items())
-            if not self._marked:
-                self.state_dir.save_marker(self.fleet_digest)
-                self._marked = True
+    def _append(self, records):
+        """In the flush role: append ``records`` (after any whose append failed before) to the journal."""
+        records = self._unwritten + records
+        self._unwritten = []
+        if not records:
+            return
+        if self._journal is None:
+            self._unwritten = records
+            raise RuntimeError("the lab is stopped: changes after its stop are not saved")
+        try:
+            self._journal.append(records)
+        except BaseException:
+            self._unwritten = records
+            raise
+
+    def _compact_when_due(self):
+        """Start a background compaction when the journal outgrew both ``compact_bytes`` and the snapshot."""
+        journal = self._journal
+        if journal is None or self._older_journal_bytes + journal.size <= max(self.compact_bytes, self._snapshot_bytes):
+            return
+        with self._commit:
+            if self._closing or (self._compaction is not None and self._compaction.is_alive()):
+                return
+            self._compaction = threading.Thread(target=self._compact_in_background, name="hvlab-compaction", daemon=True)
+            self._compaction.start()
+
+    def _compact_in_background(self):
+        try:
+            self.compact()
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            print("hvlab: compaction failed, the journal goes on: %s" % error, file=sys.stderr, flush=True)
+
+    def compact(self):
+        """Write a snapshot of the fleet and start a new journal; the old journal goes once the snapshot is in place.
+        Requests wait only while the state is copied (under the service lock), not while it is written."""
+        with self._snapshot_lock:
+            with self._flush_role():
+                if self._journal is None:
+                    return
+                records, state = self.service.apply(lambda fleet: (fleet.drain_changes(), fleet.to_state()))
+                self._append(records)
+                number = self._rotate()
+            self._write_snapshot(state, number)
 
     def reset(self):
-        """Back to the fleet file's initial state (service counters and faults included), saved at once."""
-        self.service.reset()
-        self.transport_stats.reset()
-        self.persist()
+        """Back to the fleet file's initial state (service counters and faults included), saved at once. No write
+        is answered until the new snapshot is in place, so a restart never mixes states from before and after."""
+        with self._snapshot_lock:
+            with self._flush_role():
+                self._append(self.service.apply(lambda fleet: fleet.drain_changes()))
+                self.service.reset()
+                self.transport_stats.reset()
+                # What changed after the reset is in the copy; its records would apply to the state before it.
+                _records, state = self.service.apply(lambda fleet: (fleet.drain_changes(), fleet.to_state()))
+                self._write_snapshot(state, self._rotate())
+
+    def _rotate(self):
+        """Go on in a new, empty journal, created at once so that the journals stay numbered without gaps; returns
+        its number."""
+        new = self.state_dir.open_journal(self._journal_number + 1)
+        if self._journal is not None:
+            self._older_journal_bytes += self._journal.size
+            self._journal.close()
+        self._journal = new
+        self._journal_number += 1
+        return self._journal_number
+
+    def _write_snapshot(self, state, journal_number):
+        """Write ``state`` as the snapshot that journal ``journal_number`` continues (older journals go)."""
+        self._snapshot_bytes = self.state_dir.write_snapshot(self.fleet_digest, journal_number, state)
+        self._older_journal_bytes = 0
 
     def ports(self):
         """``{machine name: {"http": port, "https": port}}`` of the open listeners."""

@@ -12,6 +12,7 @@ import winrm
 from hvlab import admin as admin_module
 from hvlab.admin import AdminServer, admin_request
 from hvlab.cli import open_lab
+from hvlab.classes_cimv2 import WIN32_OPERATING_SYSTEM as WIN32_OS
 
 FLEET = """\
 defaults:
@@ -128,7 +129,10 @@ def test_bad_fault_rule_is_a_400_with_the_reason(admin, rule, message):
     assert message in document["error"]
 
 
-def test_reset_restores_the_fleet_and_persists(admin, lab):
+def test_reset_restores_the_fleet_and_persists(admin, lab, tmp_path):
+    initial = lab.fleet.to_state()
+    lab.service.apply(lambda fleet: fleet.machines["g01"].store.instances(WIN32_OS)[0].update(Description="changed"))
+    lab.persist()
     call(admin, "POST", "/faults", {"kind": "latency", "seconds": 1})
     identify(lab, "g01")
 
@@ -137,7 +141,10 @@ def test_reset_restores_the_fleet_and_persists(admin, lab):
     assert call(admin, "GET", "/faults") == (200, {"rules": []})
     _status, stats = call(admin, "GET", "/stats")
     assert stats["total_requests"] == 0 and stats["total_auth_requests"] == 0
-    assert lab.state_dir.load_state(lab.fleet_digest, list(lab.fleet.machines)) == lab.fleet.to_state()
+    assert lab.fleet.to_state() == initial
+    restarted = open_lab(str(tmp_path / "fleet.yml"), str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
+    assert restarted.load_saved_state()
+    assert restarted.fleet.to_state() == initial
 
 
 def test_unknown_route_wrong_method_and_bad_json(admin):

@@ -104,7 +104,7 @@ def test_up_writes_the_files_and_serves_until_down(fleet, lab_dir):
     assert alive(pid)
     assert admin_request(admin["url"], "GET", "/health")[0] == 200
     assert os.path.isfile(os.path.join(lab_dir, "ca.pem"))
-    assert os.path.isfile(os.path.join(lab_dir, "state", "fleet.json"))
+    assert os.path.isfile(os.path.join(lab_dir, "state", "snapshot.jsonl"))
 
     with open(os.path.join(lab_dir, "inventory.yml"), encoding="utf-8") as stream:
         inventory = yaml.safe_load(stream)

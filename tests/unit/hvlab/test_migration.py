@@ -98,7 +98,7 @@ def test_the_admin_route_migrates_and_the_state_is_saved(lab):
     status, document = admin_request(admin.url, "POST", "/migrate", {"vm": "web01", "to": "hv2"})
     assert (status, document["to"], document["vm_id"]) == (200, "hv2", WEB)
     restarted = open_lab(str(path), str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
-    restarted.fleet.restore_state(restarted.state_dir.load_state(restarted.fleet_digest, list(restarted.fleet.machines)))
+    assert restarted.load_saved_state()
     assert hyperv.guest_vm_status(restarted.fleet, restarted.fleet.machines["kvpweb"]).host.name == "hv2"
     assert running.service.stats()["total_requests"] == 0
 

@@ -60,18 +60,30 @@ class FakeReply:
 
 
 class FakeFleet:
+    """Its state is a count of writes; each drain of changes is one record, the count."""
+
     def __init__(self, machines):
         self.machines = {machine.name: machine for machine in machines}
         self.writes = 0
+        self._drained = None
 
-    def machines_sharing_state(self, name):
-        return [name]
+    def track_changes(self):
+        self._drained = self.writes
 
-    def machine_state_text(self, name):
-        return json.dumps({"writes": self.writes})
+    def drain_changes(self):
+        if self._drained is None or self._drained == self.writes:
+            return []
+        self._drained = self.writes
+        return [["writes", self.writes]]
+
+    def replay_changes(self, records):
+        for _name, writes in records:
+            self.writes = writes
+
+    def to_state(self):
+        return {"format": 1, "machines": {name: {"instances": {"writes": self.writes}} for name in self.machines}}
 
     def restore_state(self, state):
-        # Only the machine written to has the latest count in its file.
         self.writes = max(saved["instances"]["writes"] for saved in state["machines"].values())
 
 
@@ -435,38 +447,43 @@ def test_other_paths_and_methods(lab):
     assert raw_post(lab, "guest01", method="GET")[0] == 405
 
 
-def saved_state(lab, machine_name):
-    with open(lab.state_dir.machine_state_file(machine_name), encoding="utf-8") as state_file:
-        return json.load(state_file)
+def saved_writes(lab):
+    """The count of writes a lab restarted from ``lab``'s state directory would have."""
+    saved = lab.state_dir.load_state(lab.fleet_digest)
+    restored = make_fleet()
+    restored.restore_state(saved.state)
+    for batch in saved.batches:
+        restored.replay_changes(batch)
+    return restored.writes
 
 
-def test_write_persists_the_machines_state_atomically(lab):
+def test_a_write_is_saved_before_it_is_answered(lab):
     transport(lab, "guest01", "Administrator", "Guest-Pass1").send_message(b"<write/>")
 
-    assert saved_state(lab, "guest01") == {"writes": 1}
-    with open(lab.state_dir.state_file, encoding="utf-8") as marker:
-        assert json.load(marker)["fleet_sha256"] == "fleet-digest"
-    assert [name for name in os.listdir(lab.state_dir.machines_state_dir) if name.startswith(".")] == []
+    assert saved_writes(lab) == 1
+    with open(lab.state_dir.snapshot_file, encoding="utf-8") as snapshot:
+        assert json.loads(snapshot.readline())["fleet_sha256"] == "fleet-digest"
+    assert sorted(os.listdir(lab.state_dir.state_dir)) == ["journal-1.jsonl", "snapshot.jsonl"]
 
 
-def test_concurrent_writes_share_saves_and_each_returns_once_its_write_is_saved(lab, monkeypatch):
-    saves = []
-    real_save = lab.state_dir.save_machine_states
+def test_concurrent_writes_share_appends_and_each_returns_once_its_write_is_saved(lab, monkeypatch):
+    appends = []
+    real_append = lab._journal.append  # pylint: disable=protected-access
 
-    def slow_save(texts):
-        saves.append(dict(texts))
+    def slow_append(records):
+        appends.append(records)
         time.sleep(0.05)
-        real_save(texts)
+        return real_append(records)
 
-    monkeypatch.setattr(lab.state_dir, "save_machine_states", slow_save)
+    monkeypatch.setattr(lab._journal, "append", slow_append)  # pylint: disable=protected-access
     seen = []
 
     def writer():
         with lab.service.lock:
             lab.fleet.writes += 1
             mine = lab.fleet.writes
-        lab.persist_write("guest01")
-        seen.append((mine, saved_state(lab, "guest01")["writes"]))
+        lab.persist()
+        seen.append((mine, saved_writes(lab)))
 
     threads = [threading.Thread(target=writer) for _index in range(20)]
     for thread in threads:
@@ -474,15 +491,16 @@ def test_concurrent_writes_share_saves_and_each_returns_once_its_write_is_saved(
     for thread in threads:
         thread.join()
     assert len(seen) == 20 and all(on_disk >= mine for mine, on_disk in seen), "no writer returns before its write is saved"
-    assert len(saves) < 20, "writers waiting behind a save were saved together"
-    assert saved_state(lab, "guest01") == {"writes": 20}
+    assert len(appends) < 20, "writers waiting behind an append were saved together"
+    assert saved_writes(lab) == 20
 
 
 def test_reply_without_write_does_not_persist(lab):
     lab.service.next_replies.append(FakeReply(200, b"<read/>"))
     transport(lab, "guest01", "Administrator", "Guest-Pass1").send_message(b"<read/>")
 
-    assert saved_state(lab, "guest01") == {"writes": 0}
+    assert saved_writes(lab) == 0
+    assert os.path.getsize(lab.state_dir.journal_file(1)) == 0
 
 
 def test_restart_restores_state_of_the_same_fleet_only(tmp_path):

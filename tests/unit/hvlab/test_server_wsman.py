@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The transport in front of the real WS-Man service: pywinrm's Protocol against a two-machine fleet."""
 
+import json
 import random
 import time
 import uuid
@@ -162,26 +163,27 @@ def test_unreadable_saved_state_stops_the_start_with_its_path(tmp_path):
     fleet_path = write_fleet(tmp_path)
     first = open_lab(fleet_path, str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
     first.state_dir.ensure()
-    first.state_dir.save_marker(first.fleet_digest)
-    first.state_dir.save_machine_states({"hv01": "{not json"})
+    with open(first.state_dir.snapshot_file, "w", encoding="utf-8") as snapshot:
+        snapshot.write(json.dumps({"format": 3, "fleet_sha256": first.fleet_digest, "journal": 1}) + "\n{not json\n")
 
-    with pytest.raises(ValueError, match="hv01.json"):
+    with pytest.raises(ValueError, match="snapshot.jsonl"):
         first.start()
     assert not first.endpoints
 
 
-def test_a_write_saves_only_the_machines_it_can_change(lab, monkeypatch):
-    saved = []
-    monkeypatch.setattr(lab.state_dir, "save_machine_states", lambda texts: saved.append(sorted(texts)))
+def test_a_write_journals_only_the_instances_it_changed(lab):
     lab.service.apply(lambda fleet: fleet.machines["hv01"].store.instances(WIN32_OS)[0]
                       .update(Description="changed by the test"))
 
-    lab.persist_write("hv01")
-    lab.persist_write("hv01")
-    lab.persist_write("g01")
+    lab.persist()
+    lab.persist()
 
-    # The host and its guest are looked at; only the host changed, and a second save of the same state writes nothing.
-    assert saved == [["hv01"], [], []]
+    with open(lab.state_dir.journal_file(1), encoding="utf-8") as journal:
+        lines = [json.loads(line) for line in journal]
+    # One line for the write, with the one instance it changed; the second call had nothing to save.
+    assert [[(kind, machine, slot) for kind, machine, slot, _value in line] for line in lines] == [
+        [("put", "hv01", "root/cimv2/Win32_OperatingSystem")]]
+    assert lines[0][0][3]["Description"] == "changed by the test"
 
 
 def test_a_write_survives_a_restart(tmp_path):
@@ -190,7 +192,7 @@ def test_a_write_survives_a_restart(tmp_path):
     first.start()
     first.service.apply(lambda fleet: fleet.machines["g01"].store.instances(WIN32_OS)[0]
                         .update(Description="written before the restart"))
-    first.persist_write("g01")
+    first.persist()
     first.stop()
 
     second = open_lab(fleet_path, str(tmp_path / "state"), http_port=0, https_port=0, log_requests=False)
