@@ -9,7 +9,7 @@ import pytest
 from hvlab import eventlog, hyperv
 from hvlab.kvp_items import InstanceError, NamedEntityRefused, parse_item
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     data_item, enumerate_all, fleet_document, invoke_service, job_id, kvp_call, properties, return_value, service_for,
     settings_text, vm_reference, wait_job)
 
