@@ -1,12 +1,14 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The documentation as ansible-doc renders it for a user, for every module, inventory and filter plugin of the
-collection: no doubled backslash (a YAML or markup escape that was taken literally)."""
+collection: no doubled backslash (a YAML or markup escape that was taken literally), and the defaults it shows for the
+``winrm_*`` options are the ones that apply, or, where it shows ``null``, the description says what applies."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +90,49 @@ def test_rendered_docs_show_no_doubled_backslash(docs):
         assert lines == [], (plugin_type, name, lines)
         values = [value for value in strings(yaml.safe_load(examples) if examples else None) if DOUBLED_BACKSLASH in value]
         assert values == [], (plugin_type, name, values)
+
+
+def option_blocks(text, names):
+    """The rendered text of each option in ``names``: from the line that starts with its name to the next option's."""
+    header = re.compile(r"^\s*(?:- )?(%s)(?:\s|$)" % "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
+    blocks, current = {}, None
+    for line in text.splitlines():
+        match = header.match(line)
+        if match:
+            current = match.group(1)
+            blocks[current] = [line]
+        elif current:
+            blocks[current].append(line)
+    return {name: "\n".join(lines) for name, lines in blocks.items()}
+
+
+def rendered_default(block):
+    match = re.search(r"^\s*(?:default: (.*)|\[Default: (.*)\])$", block, re.MULTILINE)
+    assert match, block
+    return match.group(1) if match.group(1) is not None else match.group(2)
+
+
+EFFECTIVE = {"winrm_retries": "3", "winrm_retry_max_sec": "120", "winrm_allow_basic_over_http": "false", "winrm_path": "/wsman",
+             "winrm_transport": "ntlm", "winrm_server_cert_validation": "validate", "winrm_message_encryption": "auto",
+             "winrm_operation_timeout_sec": "20", "winrm_kinit_cmd": "kinit", "winrm_kerberos_delegation": "false",
+             "winrm_credssp_disable_tlsv1_2": "false"}
+
+
+def test_winrm_option_defaults_shown_by_ansible_doc_are_the_ones_that_apply(docs):
+    shown_null = set()
+    for (plugin_type, name), (text, parsed) in docs.items():
+        if plugin_type == "filter":
+            continue
+        documented = parsed["doc"]["options"]
+        options = {option for option in documented if option.startswith("winrm_")}
+        assert len(options) > 20, name
+        blocks = option_blocks(text, set(documented))
+        for option in sorted(options):
+            default = rendered_default(blocks[option])
+            if default in ("null", "(null)", "None"):
+                # The value comes from the task host's connection, or depends on other options: the description says.
+                assert "When not set" in " ".join(blocks[option].split()), (name, option, blocks[option])
+                shown_null.add(option)
+            else:
+                assert default.lower() == EFFECTIVE[option], (name, option, default)
+    assert {"winrm_port", "winrm_scheme"} <= shown_null
