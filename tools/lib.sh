@@ -103,9 +103,15 @@ ensure_auth_extras() {
 ensure_tools_venv() { make_venv "$TOOLS_VENV" "$ROOT/tests/requirements-tools.txt"; }
 
 # Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.
+# The link is made under a name of this process's own and renamed into place, which replaces the old link atomically:
+# two runs side by side (two demos) never see it missing nor fail to create it. coreutils 9.1's `ln -sfn` does the
+# same inside (strace: symlinkat to a temporary name, then renameat); older releases unlink the old link and then
+# create the new one, and of two such runs at once one can fail with "File exists".
 link_collection() {
-  mkdir -p "$BUILD/collections/ansible_collections/hyperv"
-  ln -sfn "$ROOT" "$BUILD/collections/ansible_collections/hyperv/avma"
+  local parent="$BUILD/collections/ansible_collections/hyperv"
+  mkdir -p "$parent"
+  ln -sfn "$ROOT" "$parent/.avma.$$"
+  mv -Tf "$parent/.avma.$$" "$parent/avma"
   export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
 }
 
