@@ -85,18 +85,21 @@ ensure_kerberos_tools() {
   apt_install faketime faketime
 }
 
-# The authentication extras (tests/requirements-auth.txt) in the main venv only: gssapi builds from source for minutes,
-# so the other venvs skip the transport tests. Reinstalled when the file or the venv changes (pip reuses its wheels).
+# ensure_auth_extras [VENV]: the authentication extras (tests/requirements-auth.txt) in VENV, the main venv by default;
+# the test command also puts them into the oldest ansible-core's venv, where all integration tests run too. gssapi,
+# krb5 and pykerberos build from source against libkrb5-dev (minutes on 2 cores) the first time for each Python
+# version; pip keeps the wheels it built, so a venv rebuilt later gets them in seconds. Reinstalled when the file or
+# the venv changes.
 ensure_auth_extras() {
-  local requirements="$ROOT/tests/requirements-auth.txt" wanted lock
+  local venv=${1:-$VENV} requirements="$ROOT/tests/requirements-auth.txt" wanted lock
   ensure_kerberos_tools
-  wanted=$(cat "$requirements" "$VENV/.requirements.sha256" | sha256sum | cut -d' ' -f1)
-  exec {lock}>"$VENV.lock"
+  wanted=$(cat "$requirements" "$venv/.requirements.sha256" | sha256sum | cut -d' ' -f1)
+  exec {lock}>"$venv.lock"
   flock "$lock"
-  if [ "$(cat "$VENV/.auth-requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
-    log "installing the authentication extras of $(basename "$requirements") into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-    echo "$wanted" > "$VENV/.auth-requirements.sha256"
+  if [ "$(cat "$venv/.auth-requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
+    log "installing the authentication extras of $(basename "$requirements") into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$wanted" > "$venv/.auth-requirements.sha256"
   fi
   exec {lock}>&-
 }
