@@ -43,7 +43,7 @@ def test_two_demos_at_once_both_succeed_and_print_their_reports():
         env.pop(name, None)
     started = time.monotonic()
     demos = [subprocess.Popen([str(ROOT / "tools" / "demo.sh")], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) for _ in range(2)]
+                              text=True) for _run in range(2)]
     outputs = [demo.communicate(timeout=600)[0] for demo in demos]
     elapsed = time.monotonic() - started
     for demo, output in zip(demos, outputs):
