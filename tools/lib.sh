@@ -85,27 +85,36 @@ ensure_kerberos_tools() {
   apt_install faketime faketime
 }
 
-# The authentication extras (tests/requirements-auth.txt) in the main venv only: gssapi builds from source for minutes,
-# so the other venvs skip the transport tests. Reinstalled when the file or the venv changes (pip reuses its wheels).
+# ensure_auth_extras [VENV]: the authentication extras (tests/requirements-auth.txt) in VENV, the main venv by default;
+# the test command also puts them into the oldest ansible-core's venv, where all integration tests run too. gssapi,
+# krb5 and pykerberos build from source against libkrb5-dev (minutes on 2 cores) the first time for each Python
+# version; pip keeps the wheels it built, so a venv rebuilt later gets them in seconds. Reinstalled when the file or
+# the venv changes.
 ensure_auth_extras() {
-  local requirements="$ROOT/tests/requirements-auth.txt" wanted lock
+  local venv=${1:-$VENV} requirements="$ROOT/tests/requirements-auth.txt" wanted lock
   ensure_kerberos_tools
-  wanted=$(cat "$requirements" "$VENV/.requirements.sha256" | sha256sum | cut -d' ' -f1)
-  exec {lock}>"$VENV.lock"
+  wanted=$(cat "$requirements" "$venv/.requirements.sha256" | sha256sum | cut -d' ' -f1)
+  exec {lock}>"$venv.lock"
   flock "$lock"
-  if [ "$(cat "$VENV/.auth-requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
-    log "installing the authentication extras of $(basename "$requirements") into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-    echo "$wanted" > "$VENV/.auth-requirements.sha256"
+  if [ "$(cat "$venv/.auth-requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
+    log "installing the authentication extras of $(basename "$requirements") into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$wanted" > "$venv/.auth-requirements.sha256"
   fi
   exec {lock}>&-
 }
 ensure_tools_venv() { make_venv "$TOOLS_VENV" "$ROOT/tests/requirements-tools.txt"; }
 
 # Collections are found under ansible_collections/<namespace>/<name>; ansible-playbook follows a symlink to the work tree.
+# The link is made under a name of this process's own and renamed into place, which replaces the old link atomically:
+# two runs side by side (two demos) never see it missing nor fail to create it. coreutils 9.1's `ln -sfn` does the
+# same inside (strace: symlinkat to a temporary name, then renameat); older releases unlink the old link and then
+# create the new one, and of two such runs at once one can fail with "File exists".
 link_collection() {
-  mkdir -p "$BUILD/collections/ansible_collections/hyperv"
-  ln -sfn "$ROOT" "$BUILD/collections/ansible_collections/hyperv/avma"
+  local parent="$BUILD/collections/ansible_collections/hyperv"
+  mkdir -p "$parent"
+  ln -sfn "$ROOT" "$parent/.avma.$$"
+  mv -Tf "$parent/.avma.$$" "$parent/avma"
   export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
 }
 

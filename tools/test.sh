@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, on the newest ansible-core (2.21, the main venv): unit tests, the lab integration tests (real
 # ansible-playbook runs over WinRM against the lab, which the tests start themselves), the execution environment, the
-# docs build, ansible-lint on the whole repository, galaxy-importer on the built tarball, ansible-test sanity and
-# ansible-test integration (tests/integration/targets, against the lab). Then the matrix: the unit tests and sanity
-# on every other ansible-core from 2.16 to 2.20, and the integration tests (pytest and targets) on the oldest, 2.16.
+# docs build, ansible-lint on the whole repository, galaxy-importer on the built tarball, ansible-test units, sanity
+# and integration (tests/integration/targets, against the lab). Then the matrix: ansible-test units and sanity on
+# every other ansible-core from 2.16 to 2.20, and all integration tests (pytest, with the Kerberos and CredSSP
+# extras, and targets) on the oldest, 2.16.
 # Works on a fresh clone with Python 3.11, 3.12 and 3.13 installed (on the PATH or through pyenv).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
@@ -47,14 +48,28 @@ print_matrix() {
 
 # pytest exits 5 when it collected no test; set -e turns that, like any failure, into a failed run.
 # --dist loadfile: the tests of one file share that file's lab fleet, so they run in one worker.
+# --durations: the slowest tests and what they cost (two demos side by side, the site playbook over every transport).
 # Arguments of this script go to the first pytest run.
 pytest_arguments=("$@")
-# tests/integration/test_transports.py provisions its Kerberos realm itself; in this run a missing requirement fails it.
-pytest_all() { (cd "$ROOT" && HYPERV_AVMA_REQUIRE_TRANSPORTS=1 pytest -p no:cacheprovider -n 2 --dist loadfile tests/unit tests/integration tests/live "${pytest_arguments[@]}"); }
+# tests/integration/test_transports.py provisions its Kerberos realm itself; in these runs a missing requirement (a
+# Python module of tests/requirements-auth.txt, a Kerberos tool, faketime) fails the test that needs it.
+pytest_all() {
+  (cd "$ROOT" && HYPERV_AVMA_REQUIRE_TRANSPORTS=1 pytest -p no:cacheprovider -n 2 --dist loadfile --durations=15 \
+    tests/unit tests/integration tests/live "${pytest_arguments[@]}")
+}
 
-units() { (cd "$ROOT" && pytest -p no:cacheprovider -q -n 2 tests/unit "$@"); }
+# units VERSION: ansible-test units in a copy of the collection of its own, as collection CI runs them: test files are
+# imported as ansible_collections.hyperv.avma.tests.unit..., in a venv that gets tests/unit/requirements.txt.
+units() {
+  local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
+  stage_collection "$staged"
+  (cd "$staged" && ansible-test units --venv --requirements --python "$(ansible_python "$1")" --num-workers 2 --color no)
+}
 
-pytest_integration() { (cd "$ROOT" && pytest -p no:cacheprovider -q -n 2 --dist loadfile tests/integration "$@"); }
+pytest_integration() {
+  (cd "$ROOT" && HYPERV_AVMA_REQUIRE_TRANSPORTS=1 pytest -p no:cacheprovider -q -n 2 --dist loadfile --durations=15 \
+    tests/integration "$@")
+}
 
 # sanity VERSION: ansible-test sanity in a copy of the collection of its own.
 sanity() {
@@ -99,14 +114,16 @@ step "$newest" "pytest unit+integration" pytest_all
 step "$newest" "docs" "$ROOT/tools/docs.sh"
 step "$newest" "ansible-lint" lint
 step "$newest" "galaxy-importer" galaxy_import
+step "$newest" "ansible-test units" units "$newest"
 step "$newest" "sanity" sanity "$newest"
 step "$newest" "integration targets" targets "$newest"
 for version in "${ANSIBLE_VERSIONS[@]}"; do
   [ "$version" = "$newest" ] && continue
   ensure_ansible_venv "$version"
-  step "$version" "units" units
+  step "$version" "ansible-test units" units "$version"
   step "$version" "sanity" sanity "$version"
 done
+ensure_auth_extras "$(ansible_venv "$ANSIBLE_OLDEST")"
 step "$ANSIBLE_OLDEST" "pytest integration" pytest_integration
 step "$ANSIBLE_OLDEST" "integration targets" targets "$ANSIBLE_OLDEST"
 

@@ -80,6 +80,7 @@ options:
   winrm_user:
     description:
       - User name for the Hyper-V hosts, as V(user), V(DOMAIN\\user) or V(user@DOMAIN.COM) (Kerberos).
+      - When not set, no user (as for O(winrm_transport=certificate)).
     type: str
     env:
       - name: HYPERV_AVMA_WINRM_USER
@@ -90,12 +91,14 @@ options:
     description:
       - Password of O(winrm_user). Never logged nor shown in messages.
       - Give it through the environment rather than in the configuration file.
+      - When not set, no password (a Kerberos ticket already in the credential cache, or a client certificate).
     type: str
     env:
       - name: HYPERV_AVMA_WINRM_PASSWORD
   winrm_port:
     description:
-      - TCP port of the WinRM listener. Defaults to V(5985) when O(winrm_scheme=http) and to V(5986) otherwise.
+      - TCP port of the WinRM listener.
+      - When not set, V(5985) when O(winrm_scheme=http) and V(5986) otherwise.
     type: int
     env:
       - name: HYPERV_AVMA_WINRM_PORT
@@ -104,7 +107,8 @@ options:
         key: winrm_port
   winrm_scheme:
     description:
-      - V(http) or V(https). Defaults to V(http) when O(winrm_port=5985), otherwise V(https).
+      - V(http) or V(https).
+      - When not set, V(http) when O(winrm_port=5985), otherwise V(https).
     type: str
     choices: [http, https]
     env:
@@ -114,8 +118,9 @@ options:
         key: winrm_scheme
   winrm_path:
     description:
-      - URL path of the WinRM listener. Defaults to V(/wsman).
+      - URL path of the WinRM listener.
     type: str
+    default: /wsman
     env:
       - name: HYPERV_AVMA_WINRM_PATH
     ini:
@@ -123,11 +128,12 @@ options:
         key: winrm_path
   winrm_transport:
     description:
-      - Authentication protocol. Defaults to V(ntlm).
+      - Authentication protocol.
       - V(ntlm), V(kerberos) and V(credssp) encrypt messages over HTTP (see O(winrm_message_encryption)).
       - V(basic) over HTTP is refused unless O(winrm_allow_basic_over_http=true).
     type: str
     choices: [basic, certificate, credssp, kerberos, ntlm]
+    default: ntlm
     env:
       - name: HYPERV_AVMA_WINRM_TRANSPORT
     ini:
@@ -135,9 +141,10 @@ options:
         key: winrm_transport
   winrm_server_cert_validation:
     description:
-      - Whether the server's TLS certificate is validated. Defaults to V(validate).
+      - Whether the server's TLS certificate is validated.
     type: str
     choices: [validate, ignore]
+    default: validate
     env:
       - name: HYPERV_AVMA_WINRM_SERVER_CERT_VALIDATION
     ini:
@@ -147,6 +154,7 @@ options:
     description:
       - PEM file or directory of CA certificates that the server certificates are validated against, instead of the
         system trust store.
+      - When not set, the system trust store.
     type: path
     env:
       - name: HYPERV_AVMA_WINRM_CA_TRUST_PATH
@@ -156,9 +164,9 @@ options:
   winrm_message_encryption:
     description:
       - HTTP message encryption (NTLM, Kerberos, CredSSP). V(auto) encrypts over HTTP and leaves it to TLS over HTTPS.
-        Defaults to V(auto).
     type: str
     choices: [auto, always, never]
+    default: auto
     env:
       - name: HYPERV_AVMA_WINRM_MESSAGE_ENCRYPTION
     ini:
@@ -166,8 +174,9 @@ options:
         key: winrm_message_encryption
   winrm_operation_timeout_sec:
     description:
-      - WS-Management OperationTimeout of each request, in seconds. Defaults to V(20).
+      - WS-Management OperationTimeout of each request, in seconds.
     type: int
+    default: 20
     env:
       - name: HYPERV_AVMA_WINRM_OPERATION_TIMEOUT_SEC
     ini:
@@ -176,7 +185,7 @@ options:
   winrm_read_timeout_sec:
     description:
       - HTTP read timeout, in seconds; must be greater than O(winrm_operation_timeout_sec).
-        Defaults to O(winrm_operation_timeout_sec) + 10.
+      - When not set, O(winrm_operation_timeout_sec) + 10.
     type: int
     env:
       - name: HYPERV_AVMA_WINRM_READ_TIMEOUT_SEC
@@ -186,6 +195,7 @@ options:
   winrm_cert_pem:
     description:
       - Client certificate (PEM) for O(winrm_transport=certificate).
+      - When not set, none.
     type: path
     env:
       - name: HYPERV_AVMA_WINRM_CERT_PEM
@@ -195,6 +205,7 @@ options:
   winrm_cert_key_pem:
     description:
       - Private key (PEM) of O(winrm_cert_pem).
+      - When not set, none.
     type: path
     env:
       - name: HYPERV_AVMA_WINRM_CERT_KEY_PEM
@@ -205,6 +216,7 @@ options:
     description:
       - Request a delegable Kerberos ticket.
     type: bool
+    default: false
     env:
       - name: HYPERV_AVMA_WINRM_KERBEROS_DELEGATION
     ini:
@@ -213,6 +225,7 @@ options:
   winrm_kerberos_hostname_override:
     description:
       - Host name used for the Kerberos service principal instead of the host's address.
+      - When not set, the host's address (its C(winrm_host), or its C(name)).
     type: str
     env:
       - name: HYPERV_AVMA_WINRM_KERBEROS_HOSTNAME_OVERRIDE
@@ -223,7 +236,7 @@ options:
     description:
       - V(managed) runs C(kinit) with O(winrm_user) (V(user@REALM)) and O(winrm_password) into a private credential
         cache; V(manual) uses the ticket already in the credential cache (C(KRB5CCNAME)).
-      - Defaults to V(managed) when a password is given, otherwise V(manual).
+      - When not set, V(managed) when a password is given, otherwise V(manual).
     type: str
     choices: [managed, manual]
     env:
@@ -233,8 +246,9 @@ options:
         key: winrm_kinit_mode
   winrm_kinit_cmd:
     description:
-      - The C(kinit) command for O(winrm_kinit_mode=managed). Defaults to V(kinit).
+      - The C(kinit) command for O(winrm_kinit_mode=managed).
     type: str
+    default: kinit
     env:
       - name: HYPERV_AVMA_WINRM_KINIT_CMD
     ini:
@@ -243,6 +257,7 @@ options:
   winrm_kinit_args:
     description:
       - Arguments for C(kinit); they replace the default C(-f) that O(winrm_kerberos_delegation=true) adds.
+      - When not set, C(kinit) gets only the principal (and C(-f) for delegation).
     type: str
     env:
       - name: HYPERV_AVMA_WINRM_KINIT_ARGS
@@ -252,6 +267,7 @@ options:
   winrm_kinit_env_vars:
     description:
       - Environment variables passed to C(kinit) besides C(PATH), C(KRB5_CONFIG) and C(KRB5_TRACE).
+      - When not set, none.
     type: list
     elements: str
     env:
@@ -263,6 +279,7 @@ options:
     description:
       - Allow CredSSP over TLS versions older than 1.2, for old Windows hosts.
     type: bool
+    default: false
     env:
       - name: HYPERV_AVMA_WINRM_CREDSSP_DISABLE_TLSV1_2
     ini:
@@ -270,7 +287,8 @@ options:
         key: winrm_credssp_disable_tlsv1_2
   winrm_proxy:
     description:
-      - HTTP proxy URL for the WinRM traffic. By default the environment's proxy settings apply.
+      - HTTP proxy URL for the WinRM traffic.
+      - When not set, the environment's proxy settings apply.
     type: str
     env:
       - name: HYPERV_AVMA_WINRM_PROXY
@@ -281,8 +299,9 @@ options:
     description:
       - How many times a failed read is retried, with backoff (connection refused, reset or dropped, read timeout,
         HTTP 503, operation timeout; an enumeration whose answer was lost or whose context expired starts again).
-        Each retry after a connection-level failure opens and authenticates a new connection. Defaults to V(3).
+        Each retry after a connection-level failure opens and authenticates a new connection.
     type: int
+    default: 3
     env:
       - name: HYPERV_AVMA_WINRM_RETRIES
     ini:
@@ -290,8 +309,9 @@ options:
         key: winrm_retries
   winrm_retry_max_sec:
     description:
-      - Upper bound, in seconds, of the time spent on one request and its retries. Defaults to V(120).
+      - Upper bound, in seconds, of the time spent on one request and its retries.
     type: float
+    default: 120
     env:
       - name: HYPERV_AVMA_WINRM_RETRY_MAX_SEC
     ini:
@@ -299,8 +319,9 @@ options:
         key: winrm_retry_max_sec
   winrm_allow_basic_over_http:
     description:
-      - Allow O(winrm_transport=basic) over plain HTTP, which sends the password in clear text. Defaults to V(false).
+      - Allow O(winrm_transport=basic) over plain HTTP, which sends the password in clear text.
     type: bool
+    default: false
     env:
       - name: HYPERV_AVMA_WINRM_ALLOW_BASIC_OVER_HTTP
     ini:
@@ -311,6 +332,7 @@ options:
       - Record every WS-Man request and answer of each host read into this directory (one JSON file per host), with
         passwords, product keys, names, user names, domains and addresses replaced by stable placeholders; see the
         fidelity guide. Never publish the directory's C(.capture-key) file.
+      - When not set, nothing is recorded.
     type: path
     env:
       - name: HYPERV_AVMA_CAPTURE_DIR

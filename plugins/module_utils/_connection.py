@@ -59,6 +59,15 @@ DEFAULTS = dict(
     allow_basic_over_http=False,
 )
 
+# The options no winrm or psrp connection setting stands in for: a task's argument spec gives them their defaults, so
+# that ansible-doc shows them. Those of WINRM_ARGUMENT_SPEC stay None, where the inventory plugin's per-host entries
+# must not override its plugin-wide options.
+TASK_WINRM_ARGUMENT_SPEC = dict(
+    WINRM_ARGUMENT_SPEC,
+    **{name: dict(WINRM_ARGUMENT_SPEC[name], default=DEFAULTS[name[len("winrm_"):]])
+       for name in ("winrm_retries", "winrm_retry_max_sec", "winrm_allow_basic_over_http")}
+)
+
 HTTP_PORT = 5985
 HTTPS_PORT = 5986
 

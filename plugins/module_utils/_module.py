@@ -13,7 +13,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
-from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
+from ansible_collections.hyperv.avma.plugins.module_utils._connection import TASK_WINRM_ARGUMENT_SPEC, build_settings, explicit_options
 from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
@@ -21,7 +21,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanCli
 
 def argument_spec(task_spec):
     """The connection options plus a task's own options."""
-    return dict(WINRM_ARGUMENT_SPEC, **task_spec)
+    return dict(TASK_WINRM_ARGUMENT_SPEC, **task_spec)
 
 
 def run_module(task, task_spec):

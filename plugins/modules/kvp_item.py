@@ -81,7 +81,7 @@ options:
       - With O(scope=guest), the registry key to change under C(HKLM\SOFTWARE\Microsoft\Virtual Machine), one of
         V(guest) (C(Guest)), V(external) (C(External)) or V(guest_parameters) (C(Guest\Parameters)). C(Auto) belongs
         to the integration services and is never changed.
-      - C(External) and C(Guest\\Parameters) hold what the host pushed, so an item removed there from inside the guest
+      - C(External) and C(Guest\Parameters) hold what the host pushed, so an item removed there from inside the guest
         comes back at the guest's next restart (the host pushes it again). Remove host-pushed items with
         O(scope=host) on the Hyper-V host to remove them for good.
     type: str

@@ -24,7 +24,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
-from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
+from ansible_collections.hyperv.avma.plugins.module_utils._connection import TASK_WINRM_ARGUMENT_SPEC, build_settings, explicit_options
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, connection_failure
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options import connection_kind, inherited_options
@@ -59,7 +59,7 @@ class WsmanAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        full_spec = dict(WINRM_ARGUMENT_SPEC, **self.argument_spec)
+        full_spec = dict(TASK_WINRM_ARGUMENT_SPEC, **self.argument_spec)
         validation = ArgumentSpecValidator(full_spec).validate(dict(self._task.args))
         if validation.error_messages:
             result.update(failed=True, msg=self._validation_message(validation, task_vars))

@@ -18,7 +18,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import sys
 import time
 
@@ -308,7 +307,7 @@ def test_ticket_for_another_machine_is_rejected(lab, realm, ansible_playbook, tm
         in message, message
 
 
-@pytest.mark.skipif(shutil.which("faketime") is None, reason="needs faketime (Debian faketime) to skew kinit's clock")
+@pytest.mark.needs_commands("faketime")
 def test_clock_skew_at_kinit(lab, realm, ansible_playbook, tmp_path):
     skewed = tmp_path / "kinit-skewed"
     skewed.write_text("#!/bin/sh\nexec faketime -f '+2h' kinit \"$@\"\n")
@@ -353,7 +352,7 @@ def test_credssp_refused_by_the_server(lab, realm, ansible_playbook, tmp_path):
 def test_vvvv_shows_no_password_key_or_ticket(lab, realm, ansible_playbook, tmp_path, certificates):
     key_lines = [line for line in certificates["mapped"][1].read_text().splitlines() if line and not line.startswith("-----")]
     outputs = {}
-    for transport in ("kerberos_http", "credssp", "certificate"):
+    for transport in ("kerberos_http", "kerberos_https", "credssp", "certificate"):
         workdir = tmp_path / transport
         workdir.mkdir()
         run, _results = run_modules(lab, realm, ansible_playbook, workdir, transport, certificates, "-vvvv")

@@ -14,7 +14,7 @@ import yaml
 from hvlab.fleet import Fleet
 from hvlab.service import WsmanService
 
-from wsman_test_helpers import NS, FakeClock, call, find, findall, local, pull_request, request, wql_enumerate
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import NS, FakeClock, call, find, findall, local, pull_request, request, wql_enumerate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLEETS = os.path.join(HERE, "..", "..", "hvlab", "fleets")

@@ -14,7 +14,7 @@ from hvlab.fleet import Fleet
 from hvlab.hyperv import VmStatus
 from hvlab.service import WsmanService
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     FOUNDATION, NS, FakeClock, call, fault_summary, find, findall, invoke_request, local, make_service, wql_enumerate)
 
 MATRIX = os.path.join(os.path.dirname(FOUNDATION), "avma_matrix.yml")

@@ -13,7 +13,7 @@ from hvlab import eventlog
 from hvlab.fleet import Fleet
 from hvlab.service import WsmanService
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     FOUNDATION, NS, WMI, FakeClock, call, fault_summary, find, findall, get_request, invoke_request, local, make_service,
     wql_enumerate)
 

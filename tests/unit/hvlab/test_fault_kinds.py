@@ -7,8 +7,8 @@ import pytest
 
 from hvlab.faultinjection import FaultInjector, parse_rule
 
-from kvp_test_helpers import HKLM, VM_KEY, guest_values, service_for
-from wsman_test_helpers import call, fault_summary, find, parse, pull_request, request, wql_enumerate
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import HKLM, VM_KEY, guest_values, service_for
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import call, fault_summary, find, parse, pull_request, request, wql_enumerate
 
 REGISTRY_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/default/StdRegProv"
 

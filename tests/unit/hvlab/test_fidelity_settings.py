@@ -11,10 +11,10 @@ from hvlab import eventlog, hyperv, jobs
 from hvlab.fleet import Fleet
 from hvlab.kvp_items import InstanceError, NamedEntityRefused, parse_item
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     WMI_ROOT, data_item, enumerate_all, fleet_document, guest_values, invoke_service, item_map, job_id, kvp_call, properties,
     return_value, service_for, settings_text, vm_reference, wait_job)
-from wsman_test_helpers import call, fault_summary, find, findall, wql_enumerate
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import call, fault_summary, find, findall, wql_enumerate
 
 WEB = hyperv.guest_vm_id("kvpweb")
 

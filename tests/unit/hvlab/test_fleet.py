@@ -10,7 +10,7 @@ import pytest
 
 from hvlab.fleet import Credential, Fleet
 
-from wsman_test_helpers import FOUNDATION
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import FOUNDATION
 
 BASE = {
     "defaults": {"credentials": [{"user": "Administrator", "password": "Lab-Passw0rd!"}]},

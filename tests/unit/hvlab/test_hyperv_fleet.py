@@ -7,7 +7,7 @@ import pytest
 from hvlab.fleet import Fleet
 from hvlab.statedir import build_inventory
 
-from kvp_test_helpers import fleet_path
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import fleet_path
 
 
 def fleet(host=None, guest=None, defaults=None):

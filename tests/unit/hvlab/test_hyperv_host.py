@@ -6,9 +6,9 @@ import re
 
 from hvlab import hyperv
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     as_list, enumerate_all, get_instance, item_map, properties, service_for, vm_components, vm_systems)
-from wsman_test_helpers import call, fault_summary, wql_enumerate
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import call, fault_summary, wql_enumerate
 
 GUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 INTRINSIC_NAMES = {

@@ -9,7 +9,7 @@ import pytest
 from hvlab import hyperv, jobs
 from hvlab.cimtypes import normalize, parse_datetime
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     enumerate_all, fleet_document, get_job, job_id, kvp_call, properties, return_value, service_for, wait_job)
 
 WEB = hyperv.guest_vm_id("kvpweb")

@@ -6,10 +6,10 @@ import pytest
 
 from hvlab import hyperv
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     NS, data_item, fleet_document, get_instance, guest_values, invoke_service, item_map, job_id, kvp_call, return_value,
     service_for, settings_text, vm_components, vm_reference, wait_job)
-from wsman_test_helpers import find
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import find
 
 WEB = hyperv.guest_vm_id("kvpweb")
 OFF = hyperv.guest_vm_id("kvpoff")

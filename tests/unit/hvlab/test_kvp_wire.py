@@ -10,9 +10,9 @@ import pytest
 from hvlab import hyperv
 from hvlab.kvp_items import parse_item, render_item
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     V2, as_list, data_item, fleet_document, invoke_service, item_map, properties, service_for, vm_reference)
-from wsman_test_helpers import call, find, local, request
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import call, find, local, request
 
 WEB = hyperv.guest_vm_id("kvpweb")
 HOSTILE = hyperv.guest_vm_id("kvphostile")

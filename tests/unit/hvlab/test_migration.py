@@ -11,7 +11,7 @@ from hvlab.admin import AdminServer, admin_request
 from hvlab.cli import open_lab
 from hvlab.migration import MigrationError, migrate
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     HKLM, VM_KEY, fleet_path, guest_values, item_map, job_id, kvp_call, registry_call, service_for, vm_components,
     vm_systems, wait_job)
 

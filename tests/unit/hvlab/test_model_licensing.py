@@ -8,7 +8,7 @@ import pytest
 
 from hvlab.fleet import Fleet
 
-from wsman_test_helpers import FOUNDATION
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import FOUNDATION
 
 WINDOWS_APP = "55c92734-d682-4d71-983e-d6ec3f16059f"
 OFFICE_APP = "0ff1ce15-a989-479d-af46-f275c6370663"

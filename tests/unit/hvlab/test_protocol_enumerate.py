@@ -8,7 +8,7 @@ import pytest
 from hvlab.fleet import Fleet
 from hvlab.service import WsmanService
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     ALL_CLASSES, NS, WMI, FakeClock, call, class_enumerate, fault_summary, find, findall, fixture, local, make_service,
     parse, pull_request, release_request, request, structure, text, wql_enumerate)
 

@@ -8,7 +8,7 @@ from hvlab.envelope import parse_duration, parse_request
 from hvlab.faults import WsmanFault
 from hvlab.xmlsafe import XmlRejected, parse_xml
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     ALL_CLASSES, ANONYMOUS, NS, UUID_RE, call, class_enumerate, find, fixture, make_service, parse, request, structure,
     text, wql_enumerate)
 

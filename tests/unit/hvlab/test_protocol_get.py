@@ -7,7 +7,7 @@ import pytest
 from hvlab.fleet import Fleet
 from hvlab.service import WsmanService
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     WMI, FakeClock, call, fault_summary, find, fixture, get_request, local, make_service, parse, request, structure,
     text)
 

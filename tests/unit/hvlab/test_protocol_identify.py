@@ -4,7 +4,7 @@
 
 import pytest
 
-from wsman_test_helpers import call, findall, fixture, make_service, parse, structure, text
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import call, findall, fixture, make_service, parse, structure, text
 
 
 def test_identify_matches_the_real_windows_response():

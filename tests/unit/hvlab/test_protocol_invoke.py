@@ -5,7 +5,7 @@
 from hvlab.method_table import default_method_table
 from hvlab.methods import MethodResult, method
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     NS, WMI, call, fault_summary, find, fixture, invoke_request, local, make_service, parse, text)
 
 SERVICE_URI = WMI + "SoftwareLicensingService"

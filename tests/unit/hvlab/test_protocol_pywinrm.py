@@ -11,7 +11,7 @@ from winrm.protocol import Protocol
 from hvlab.fleet import Fleet
 from hvlab.service import WsmanService
 
-from wsman_test_helpers import ALL_CLASSES, WMI, WQL, FakeClock, make_service
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import ALL_CLASSES, WMI, WQL, FakeClock, make_service
 
 ENUMERATE = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate"
 

@@ -6,7 +6,7 @@ import pytest
 
 from hvlab import hyperv
 
-from kvp_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
     HKLM, VM_KEY, guest_values, invoke_service, item_map, registry_call, service_for, settings_text, vm_components)
 
 WEB = hyperv.guest_vm_id("kvpweb")

@@ -14,7 +14,7 @@ from hvlab.fleetfile import FleetError
 from hvlab.fleetspec import CertificateMapping, WinrmAuthSpec
 from hvlab.server import Lab, auth_offers
 
-from test_server import (  # pylint: disable=import-error
+from ansible_collections.hyperv.avma.tests.unit.hvlab.test_server import (
     FakeCredential, FakeFleet, FakeMachine, FakeService, _loopback_address, raw_post, transport)
 
 ENVELOPE = b"<s:Envelope>hello</s:Envelope>"

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from wsman_test_helpers import (
+from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import (
     call, class_enumerate, fault_summary, find, fixture, get_request, invoke_request, local, make_service, parse,
     pull_request, structure, text, wql_enumerate)
 

@@ -19,7 +19,7 @@ from ansible.plugins.doc_fragments import constructed, inventory_cache
 
 from ansible_collections.hyperv.avma.plugins.inventory import kvp
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import EmbeddedInstance
-from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC
+from ansible_collections.hyperv.avma.plugins.module_utils._connection import DEFAULTS, WINRM_ARGUMENT_SPEC, build_settings
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import WinrmAuthenticationError, WinrmTransportError
 from ansible_collections.hyperv.avma.plugins.plugin_utils._inventory_kvp import PLUGIN_WINRM_OPTIONS, trusted_template
 
@@ -197,11 +197,18 @@ def test_verify_file_takes_only_kvp_yml(tmp_path, name, accepted):
 def test_connection_options_are_the_modules_options():
     options = plugin_options()
     assert set(PLUGIN_WINRM_OPTIONS) == {name for name in options if name.startswith("winrm_")}
+    effective = build_settings({"host": "hv01", "user": "u", "password": "p"})
     for name in PLUGIN_WINRM_OPTIONS:
         spec = WINRM_ARGUMENT_SPEC[name]
         assert options[name]["type"] == spec["type"], name
         assert options[name].get("choices") == spec.get("choices"), name
-        assert "default" not in options[name], name
+        # A documented default is the one that applies; an option without one says what applies when it is not set.
+        if "default" in options[name]:
+            field = name[len("winrm_"):]
+            # allow_basic_over_http is checked when the settings are built, and not kept in them.
+            assert options[name]["default"] == getattr(effective, field, DEFAULTS.get(field)), name
+        else:
+            assert any(line.startswith("When not set") for line in options[name]["description"]), name
     assert options["winrm_password"]["env"] == [{"name": "HYPERV_AVMA_WINRM_PASSWORD"}] and "ini" not in options["winrm_password"]
 
 

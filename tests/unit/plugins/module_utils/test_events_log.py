@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from fake_guest_cim import FakeGuest, event_row
+from ansible_collections.hyperv.avma.tests.unit.plugins.module_utils.fake_guest_cim import FakeGuest, event_row
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _events as events
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient

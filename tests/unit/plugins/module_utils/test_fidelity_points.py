@@ -35,7 +35,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._kvp import (
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._licensing import product_facts
 
-from fake_guest_cim import FakeGuest, event_row
+from ansible_collections.hyperv.avma.tests.unit.plugins.module_utils.fake_guest_cim import FakeGuest, event_row
 
 JOB_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2/Msvm_ConcreteJob"
 UTC = datetime.timezone.utc

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest
+from ansible_collections.hyperv.avma.tests.unit.plugins.module_utils.fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _guest_registry as registry
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient

@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
+from ansible_collections.hyperv.avma.tests.unit.plugins.module_utils.fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _guest_licensing as guest_licensing
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, WinrmTransportError, WsmanFaultError

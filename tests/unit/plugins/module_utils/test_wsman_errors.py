@@ -32,6 +32,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WsmanProtocolError,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WinrmSettings, WsmanClient
+from ansible_collections.hyperv.avma.tests.unit.plugins.module_utils.conftest import FakeTransport
 
 OS_URI = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_OperatingSystem"
 CIMV2_WILDCARD = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/*"
@@ -373,7 +374,6 @@ class BuiltTransports(list):
         self.scripts = list(scripts)
 
     def __call__(self, **_kwargs):
-        from conftest import FakeTransport  # pylint: disable=import-outside-toplevel
         transport = FakeTransport(*self.scripts.pop(0))
         self.append(transport)
         return transport
