@@ -28,8 +28,9 @@ from hvlab.schema import ClassRegistry, cim_class
 from hvlab.service import WsmanService
 from hvlab.store import ChangeLog, CimStore
 
-from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (HKLM, SERVICE_URI, VM_KEY, data_item, fleet_path, invoke_service, item_map, kvp_call, registry_call,
-                              return_value, service_selectors, settings_text, vm_reference)
+from ansible_collections.hyperv.avma.tests.unit.hvlab.kvp_test_helpers import (
+    HKLM, SERVICE_URI, VM_KEY, data_item, fleet_path, invoke_service, item_map, kvp_call, registry_call, return_value, service_selectors,
+    settings_text, vm_reference)
 from ansible_collections.hyperv.avma.tests.unit.hvlab.wsman_test_helpers import FakeClock, request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
