@@ -14,12 +14,13 @@ import datetime
 import time
 
 from ansible_collections.hyperv.avma.plugins.module_utils._avma import (
+    STATUS_DIGEST_ITEM,
     avma_key_entry,
     avma_key_for,
     edition_for,
     kvp_name_matches,
     mask_product_key,
-    status_items,
+    published_items,
     validate_product_key,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClass, CimProperty, wql_string
@@ -42,11 +43,13 @@ from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import
     set_string_value,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._licensing import (
+    KNOWN_AFTER_ACTIVATION,
     LICENSED,
     REPLACE_NOT_LICENSED,
     REPLACE_POLICIES,
     WINDOWS_APPLICATION_ID,
     activation_facts,
+    avma_refusal,
     description_channel,
     plan_key_install,
     predicted_key_summary,
@@ -153,8 +156,6 @@ _MAX_KVP_VALUE_CHARS = 1024
 # Event 12309 is looked up from a little before the activation attempt, so that a guest clock a few minutes behind the
 # controller's does not hide it.
 _EVENT_CLOCK_SKEW = datetime.timedelta(minutes=15)
-# What check mode shows for a status item whose value depends on a key not installed yet.
-_KNOWN_AFTER_ACTIVATION = "(known after activation)"
 
 PRODUCT_KEY_SPEC = dict(
     key=dict(type="str", no_log=True),
@@ -434,26 +435,31 @@ def _kvp_changes(cim, after_is_avma, after_facts, params, predicted):
     """(items now, items wanted): the guest KVP items the collection publishes or cleans, as name -> value.
 
     Not AVMA after the task, with clean_stale_kvp: the collection's items and those matching stale_kvp_names go.
-    AVMA after the task, with publish_kvp: the status items are wanted (values unknown while ``predicted``).
+    AVMA after the task, with publish_kvp: the published items are wanted (values unknown while ``predicted``). When
+    the guest's digest item already holds the digest of the wanted items, the items are as the collection last
+    published them: that one value is read, not every item.
     """
     clean = not after_is_avma and params["clean_stale_kvp"]
     publish = after_is_avma and params["publish_kvp"]
     if not (clean or publish):
         return {}, {}
-    current = _read_matching_items(cim, params["stale_kvp_names"] if clean else ())
     if clean:
-        return current, {}
-    wanted = status_items(after_facts)
+        return _read_matching_items(cim, params["stale_kvp_names"]), {}
+    wanted = published_items(after_facts)
     if predicted:
-        wanted = {name: _KNOWN_AFTER_ACTIVATION for name in wanted}
-    return current, wanted
+        return _read_matching_items(cim, ()), {name: KNOWN_AFTER_ACTIVATION for name in wanted}
+    if get_string_value(cim, KVP_KEYS["guest"], STATUS_DIGEST_ITEM) == wanted[STATUS_DIGEST_ITEM]:
+        return dict(wanted), wanted
+    return _read_matching_items(cim, ()), wanted
 
 
 def _apply_kvp(cim, current, wanted, warnings):
+    """Remove the items no longer wanted, then write the wanted ones that differ; the digest item last, so that a run
+    cut short leaves a digest that no longer matches and the next run writes the items again."""
     for name in sorted(current):
         if name not in wanted:
             _write_kvp_item(cim, name, None, warnings)
-    for name, value in sorted(wanted.items()):
+    for name, value in sorted(wanted.items(), key=lambda item: (item[0] == STATUS_DIGEST_ITEM, item[0])):
         if current.get(name) != value:
             _write_kvp_item(cim, name, value, warnings)
 
@@ -522,23 +528,30 @@ def _product_key(cim, params, check_mode, diff):
     before = activation_facts(operating_system, read_keyed_products(cim))
     product = before["windows_product"]
     os_part = dict(before["os"], edition_id=edition_for(before["os"]["sku"], None, (product or {}).get("license_family")))
-    hyperv_host = read_guest_parameters(cim)
+    # What the Hyper-V host published into the guest (Guest\Parameters: a request per value) is read only for a
+    # write: the host to name when activation fails, and to the guest_activation role the host to check first.
+    hyperv_host = None
     guest = _Guest(cim, operating_system)
     actions = []
     after = before
     after_summary = key_summary(before)
 
     kept = None
+    installs = activates = False
     if params["state"] == "present":
         key, key_is_avma = _target_key(explicit, os_part)
-        # A Hyper-V VM by its virtual hardware, else by what its host publishes into it (read only for an AVMA key).
-        is_vm, hardware = read_hardware(cim) if key_is_avma else (True, None)
         plan = plan_key_install(target_key=key, target_is_avma=key_is_avma, installed=key_summary(before), activate=params["activate"],
-                                replace=params["replace_key"], hardware_is_vm=is_vm, has_guest_parameters=any(hyperv_host.values()),
-                                hardware=hardware)
-        if plan["refusal"]:
-            raise AvmaValueError(plan["refusal"])
+                                replace=params["replace_key"])
+        if plan["writes"]:
+            hyperv_host = read_guest_parameters(cim)
+            if key_is_avma:
+                # A Hyper-V VM by its virtual hardware, else by what its host publishes into it.
+                is_vm, hardware = read_hardware(cim)
+                refusal = avma_refusal(hardware_is_vm=is_vm, has_guest_parameters=any(hyperv_host.values()), hardware=hardware)
+                if refusal:
+                    raise AvmaValueError(refusal)
         install, activate, kept = plan["install"], plan["activate"], plan["kept"]
+        installs, activates = install, activate
         if install:
             actions.append("install the key %s%s" % (mask_product_key(key), " (AVMA)" if key_is_avma else ""))
         if activate:
@@ -555,7 +568,7 @@ def _product_key(cim, params, check_mode, diff):
                     raise AvmaError("InstallProductKey succeeded but the Windows product does not carry the key %s" % mask_product_key(key))
                 if activate and after["windows_product"]["license_status"] == LICENSED:
                     # Windows activated by itself when the key went in (an AVMA key asks its host at once).
-                    activate = False
+                    activate = activates = False
                     actions.remove("activate Windows")
             if activate:
                 refused, lost = guest.activate(after["windows_product"])
@@ -587,7 +600,7 @@ def _product_key(cim, params, check_mode, diff):
     if not check_mode:
         _apply_kvp(cim, current, wanted, guest.warnings)
 
-    result = dict(changed=bool(actions), actions=actions, os=os_part, hyperv_host=hyperv_host,
+    result = dict(changed=bool(actions), actions=actions, installs=installs, activates=activates, os=os_part, hyperv_host=hyperv_host,
                   before=key_summary(before), after=after_summary, kvp=kvp, kept=kept)
     if guest.warnings:
         result["warnings"] = guest.warnings

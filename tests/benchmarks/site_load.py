@@ -37,10 +37,10 @@ import time
 from benchlab import ROOT, admin, hvlab, import_collection  # pylint: disable=import-error
 
 import_collection()
-from ansible_collections.hyperv.avma.plugins.module_utils._avma import status_items  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_collections.hyperv.avma.plugins.module_utils._avma import published_items  # noqa: E402 pylint: disable=wrong-import-position
 
-# The status items guest_activation publishes on each guest (publish_kvp): one SetStringValue each.
-PUBLISHED_ITEMS = len(status_items({}))
+# The items guest_activation publishes on each guest (publish_kvp: the status items and their digest): one SetStringValue each.
+PUBLISHED_ITEMS = len(published_items({}))
 
 HERE = pathlib.Path(__file__).resolve().parent
 PASSWORD = "Lab-Passw0rd!"

@@ -459,10 +459,37 @@ def test_check_mode_publishing_with_a_pending_install_writes_nothing():
     assert result["diff"]["after"]["kvp_items"]["HyperVAvma.LicenseStatus"] == "(known after activation)"
 
 
-def test_hyperv_host_comes_from_guest_parameters():
+def test_hyperv_host_comes_from_guest_parameters_when_the_task_writes():
+    guest = avma_guest(registry=kvp_registry())
+    result = run(guest, check_mode=True)
+    assert result["installs"] is True and result["activates"] is True
+    assert result["hyperv_host"] == dict(host_name="hv2022.lab", physical_host_name="HV2022", physical_host_name_fully_qualified=None,
+                                         virtual_machine_name="web01", virtual_machine_id=None)
+
+
+def reads_of(guest, key):
+    return [call for call in guest.calls if call[0] == "invoke" and (call[3] or {}).get("sSubKeyName", "").lower() == key.lower()]
+
+
+def test_a_guest_with_nothing_to_do_costs_three_reads():
     guest = licensed_avma_guest(registry=kvp_registry())
-    assert run(guest)["hyperv_host"] == dict(host_name="hv2022.lab", physical_host_name="HV2022", physical_host_name_fully_qualified=None,
-                                             virtual_machine_name="web01", virtual_machine_id=None)
+    run(guest, publish_kvp=True)  # publishes the status items and their digest
+    guest.calls.clear()
+    result = run(guest, publish_kvp=True)
+    assert result["changed"] is False and result["installs"] is False and result["activates"] is False
+    # The OS, the Windows product and the digest of the published items; no Guest\Parameters, no hardware, no item by item.
+    assert result["hyperv_host"] is None and not reads_of(guest, PARAMETERS_KEY)
+    assert [call[1:3] for call in guest.calls] == [("Win32_OperatingSystem", None), ("SoftwareLicensingProduct", guest.calls[1][2]),
+                                                  ("StdRegProv", "GetStringValue")]
+
+
+def test_published_items_that_no_longer_match_their_digest_are_read_and_written_again():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    run(guest, publish_kvp=True)
+    guest.registry[GUEST_KEY.lower()]["HyperVAvma.StatusDigest"] = (1, "0000000000000000")
+    result = run(guest, publish_kvp=True)
+    assert result["changed"] is True and result["kvp"]["published"] == ["HyperVAvma.StatusDigest"]
+    assert run(guest, publish_kvp=True)["changed"] is False
 
 
 def test_refused_activation_fails_with_reason_event_and_next_step():
