@@ -542,14 +542,17 @@ def _product_key(cim, params, check_mode, diff):
         key, key_is_avma = _target_key(explicit, os_part)
         plan = plan_key_install(target_key=key, target_is_avma=key_is_avma, installed=key_summary(before), activate=params["activate"],
                                 replace=params["replace_key"])
-        if plan["writes"]:
+        if plan["vm_check"]:
+            # A Hyper-V VM by its virtual hardware, else (hardware that names nothing) by what its host publishes into it;
+            # a refusal also says what the host published.
+            is_vm, hardware = read_hardware(cim)
+            if is_vm is not True:
+                hyperv_host = read_guest_parameters(cim)
+            refusal = avma_refusal(hardware_is_vm=is_vm, has_guest_parameters=any((hyperv_host or {}).values()), hardware=hardware)
+            if refusal:
+                raise AvmaValueError(refusal)
+        if plan["writes"] and hyperv_host is None:
             hyperv_host = read_guest_parameters(cim)
-            if key_is_avma:
-                # A Hyper-V VM by its virtual hardware, else by what its host publishes into it.
-                is_vm, hardware = read_hardware(cim)
-                refusal = avma_refusal(hardware_is_vm=is_vm, has_guest_parameters=any(hyperv_host.values()), hardware=hardware)
-                if refusal:
-                    raise AvmaValueError(refusal)
         install, activate, kept = plan["install"], plan["activate"], plan["kept"]
         installs, activates = install, activate
         if install:

@@ -227,8 +227,10 @@ def plan_key_install(*, target_key, target_is_avma, installed, activate, replace
     - ``install``: whether to install ``target_key``; ``activate``: whether to activate afterwards;
     - ``kept``: the installed key kept by the replace policy (``partial_product_key``, ``channel``, ``license_status``,
       ``reason``), else None;
-    - ``writes``: whether the plan writes to the machine at all (install or activate): only then must the machine be
-      a Hyper-V VM for an AVMA key (avma_refusal), and only then are its hardware and Guest\\Parameters read.
+    - ``writes``: whether the plan writes to the machine at all (install or activate);
+    - ``vm_check``: whether the machine must be shown to be a Hyper-V VM first (avma_refusal): for an AVMA key, unless
+      the machine is already activated with it, which only a VM can be. A machine that is no VM is refused also when
+      the plan would keep its key: told that the key was kept, its owner would think replace_key=always could switch it.
 
     ``installed`` is the Windows product's key summary (``partial_product_key``, ``is_avma``, ``channel``,
     ``license_status`` name) or None; ``replace`` one of REPLACE_POLICIES: V(not_licensed) never replaces a Licensed
@@ -239,6 +241,7 @@ def plan_key_install(*, target_key, target_is_avma, installed, activate, replace
     plan = dict(install=False, activate=False, kept=None, writes=False)
     partial = ((installed or {}).get("partial_product_key") or "").strip().upper()
     licensed = (installed or {}).get("license_status") == license_status_name(LICENSED)
+    plan["vm_check"] = target_is_avma and not (partial == target_key[-5:] and licensed)
     if partial and partial == target_key[-5:]:
         plan["activate"] = activate and not licensed
     elif partial and licensed and not installed.get("is_avma") and replace == REPLACE_NOT_LICENSED:

@@ -172,7 +172,18 @@ MAK_SUMMARY = dict(partial_product_key="2YT43", is_avma=False, channel="Volume:M
 ])
 def test_plan_key_install(installed, replace, activate, expected):
     plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=installed, activate=activate, replace=replace)
-    assert plan == dict(expected, writes=expected["install"] or expected["activate"])
+    assert plan == dict(expected, writes=expected["install"] or expected["activate"],
+                        vm_check=not ((installed or {}).get("partial_product_key") == "DV9BG" and installed.get("license_status") == "Licensed"))
+
+
+def test_only_an_avma_key_and_only_a_machine_not_activated_with_it_needs_the_vm_check():
+    activated = dict(partial_product_key="DV9BG", is_avma=True, license_status="Licensed")
+    assert plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=activated, activate=True, replace="not_licensed")["vm_check"] is False
+    # A working KMS licence on a Hyper-V host: kept, but the host is checked first, so that it is refused as no VM.
+    kept = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=MAK_SUMMARY, activate=True, replace="not_licensed")
+    assert kept["kept"] and kept["vm_check"] is True
+    mak = plan_key_install(target_key="NPPR9-FWDCX-D2C8J-H872K-2YT43", target_is_avma=False, installed=None, activate=True, replace="always")
+    assert mak["vm_check"] is False and mak["install"] is True
 
 
 def test_a_plan_with_no_policy_it_knows_fails():
