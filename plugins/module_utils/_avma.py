@@ -15,6 +15,7 @@ FOR INTERNAL COLLECTION USE ONLY: this file may change in any release.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,10 +31,11 @@ from ansible_collections.hyperv.avma.plugins.module_utils._licensing import (
 )
 
 __all__ = [
-    "AVMA_KEYS", "AVMA_KVP_PREFIX", "AVMA_STATUS_REASONS", "AvmaKey", "EVENT_OUTCOMES", "Edition", "EDITIONS",
+    "AVMA_KEYS", "AVMA_KVP_PREFIX", "AVMA_STATUS_REASONS", "AvmaKey", "STATUS_DIGEST_ITEM", "EVENT_OUTCOMES", "Edition", "EDITIONS",
     "UNCONFIRMED_RELEASES", "activatable_guest_releases", "avma_key_for", "avma_key_entry", "can_activate",
     "decode_avma_event", "decode_event_outcome", "edition_for", "guest_problems", "host_problems", "is_avma_key", "is_datacenter_edition",
-    "kvp_name_matches", "mask_product_key", "release_for_build", "status_items", "status_reason", "validate_product_key",
+    "kvp_name_matches", "mask_product_key", "published_items", "release_for_build", "status_digest", "status_items", "status_reason",
+    "validate_product_key",
 ]
 
 # The collection publishes its own guest KVP items (values of HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest) under
@@ -416,6 +418,25 @@ def status_items(facts: dict[str, Any]) -> dict[str, str]:
         "LastActivationTime": product.get("avma_last_activation_time"),
     }
     return {AVMA_KVP_PREFIX + name: "" if value is None else str(value) for name, value in values.items()}
+
+
+# The item that says, in one value, which status items the collection published last: a run reads it alone (one
+# request) instead of every status item (one request each), and rewrites the items when it differs.
+STATUS_DIGEST_ITEM = AVMA_KVP_PREFIX + "StatusDigest"
+
+
+def status_digest(items: dict[str, str]) -> str:
+    """The digest of published status items (status_items): 16 hex characters of SHA-256 over ``name=value`` lines
+    in name order. It tells whether the items changed; it protects nothing (a guest writes what it likes)."""
+    text = "\n".join("%s=%s" % (name, items[name]) for name in sorted(items))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def published_items(facts: dict[str, Any]) -> dict[str, str]:
+    """What the collection publishes into a guest's KVP for its activation facts: status_items and, last,
+    STATUS_DIGEST_ITEM with their digest."""
+    items = status_items(facts)
+    return dict(items, **{STATUS_DIGEST_ITEM: status_digest(items)})
 
 
 def kvp_name_matches(name: str, patterns: Iterable[str] = ()) -> bool:

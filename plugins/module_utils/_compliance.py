@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.hyperv.avma.plugins.module_utils._avma import AVMA_KVP_PREFIX, EDITIONS, decode_avma_event
+from ansible_collections.hyperv.avma.plugins.module_utils._avma import AVMA_KVP_PREFIX, EDITIONS, STATUS_DIGEST_ITEM, decode_avma_event
 
 # Version of the report's JSON layout; raised whenever a field changes meaning or disappears (docs: guide_report).
 SCHEMA_VERSION = 2
@@ -117,10 +117,12 @@ def _age_days(moment, now):
 
 
 def _published_status(vm):
-    """The activation status the guest published through KVP under AVMA_KVP_PREFIX (name without prefix -> value)."""
+    """The activation status the guest published through KVP under AVMA_KVP_PREFIX (name without prefix -> value),
+    without the digest item that only tells product_key whether the items changed."""
     items = vm.get("guest_items") or {}
-    prefix = AVMA_KVP_PREFIX.lower()
-    return {name[len(prefix):]: value for name, value in items.items() if isinstance(name, str) and name.lower().startswith(prefix)}
+    prefix, digest = AVMA_KVP_PREFIX.lower(), STATUS_DIGEST_ITEM.lower()
+    return {name[len(prefix):]: value for name, value in items.items()
+            if isinstance(name, str) and name.lower().startswith(prefix) and name.lower() != digest}
 
 
 def _vm_keys(vms):

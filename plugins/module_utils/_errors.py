@@ -173,6 +173,37 @@ def answer_lost(error: BaseException) -> bool:
     return isinstance(error, WinrmTransportError) and error.kind == "reset"
 
 
+class LostAnswerError(AvmaError):
+    """A write whose answer never arrived, and reading the state again did not show it done: it may still be applied
+    (a host finishes its job whatever happened to the connection)."""
+
+
+def lost_answer_warning(what: str, error: AvmaError) -> str:
+    """The warning of a write whose answer was lost and that the state read again shows done."""
+    return (f"{what}: the answer was lost ({error.message}); the state was read again and shows the change made, "
+            "so it is reported as changed")
+
+
+def lost_answer_failure(what: str, error: AvmaError, check: str, *, reread_error: AvmaError | None = None) -> LostAnswerError:
+    """The failure for a write whose answer was lost and that the state read again does not show done: it says the
+    write may have been applied and how to check (``check``)."""
+    seen = (f"reading the state again failed too ({reread_error.message})" if reread_error is not None
+            else "the state read again does not show the change")
+    return LostAnswerError(f"{what}: the answer was lost ({error.message}) and {seen}; the write may have been applied "
+                           f"all the same: {check}, or run the task again (it reads the state before it changes anything)",
+                           machine=error.machine, operation=error.operation)
+
+
+def failure_fields(error: AvmaError) -> dict[str, object]:
+    """What a task's result says when ``error`` ended it: ``failed`` and ``msg``, and ``answer_lost: true`` when it was
+    a write whose answer was lost and that the state read again does not show done (LostAnswerError): running the task
+    again is safe, as it reads the state before it changes anything, which is what the roles do once."""
+    fields: dict[str, object] = dict(failed=True, msg=str(error))
+    if isinstance(error, LostAnswerError):
+        fields["answer_lost"] = True
+    return fields
+
+
 # WinrmTransportError kinds that mean no HTTP answer came at all.
 _NO_ANSWER_KINDS = ("refused", "connect_timeout", "unreachable", "tls", "reset")
 

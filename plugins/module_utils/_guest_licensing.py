@@ -14,16 +14,25 @@ import datetime
 import time
 
 from ansible_collections.hyperv.avma.plugins.module_utils._avma import (
+    STATUS_DIGEST_ITEM,
     avma_key_entry,
     avma_key_for,
     edition_for,
     kvp_name_matches,
     mask_product_key,
-    status_items,
+    published_items,
     validate_product_key,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClass, CimProperty, wql_string
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, CimMethodError, WsmanFaultError, answer_lost
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
+    AvmaError,
+    AvmaValueError,
+    CimMethodError,
+    WsmanFaultError,
+    answer_lost,
+    lost_answer_failure,
+    lost_answer_warning,
+)
 from ansible_collections.hyperv.avma.plugins.module_utils._events import latest_guest_outcome, utc_now
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import (
     KVP_KEYS,
@@ -34,11 +43,13 @@ from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import
     set_string_value,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._licensing import (
+    KNOWN_AFTER_ACTIVATION,
     LICENSED,
     REPLACE_NOT_LICENSED,
     REPLACE_POLICIES,
     WINDOWS_APPLICATION_ID,
     activation_facts,
+    avma_refusal,
     description_channel,
     plan_key_install,
     predicted_key_summary,
@@ -145,8 +156,6 @@ _MAX_KVP_VALUE_CHARS = 1024
 # Event 12309 is looked up from a little before the activation attempt, so that a guest clock a few minutes behind the
 # controller's does not hide it.
 _EVENT_CLOCK_SKEW = datetime.timedelta(minutes=15)
-# What check mode shows for a status item whose value depends on a key not installed yet.
-_KNOWN_AFTER_ACTIVATION = "(known after activation)"
 
 PRODUCT_KEY_SPEC = dict(
     key=dict(type="str", no_log=True),
@@ -231,11 +240,22 @@ def _read_matching_items(cim, patterns):
     return items
 
 
-class _Guest:
-    """The licensing writes of one product_key run; the SoftwareLicensingService is looked up once, when needed."""
+# How to look at a guest's licence when a licensing write's answer was lost and the state does not show it.
+_CHECK_LICENSE = "check with hyperv.avma.activation_facts"
 
-    def __init__(self, cim):
+
+class _Guest:
+    """The licensing writes of one product_key run; the SoftwareLicensingService is looked up once, when needed.
+
+    A write whose answer was lost (reset, no answer within the read timeout) is never repeated: the state is read
+    again, and when it shows the write done the run goes on with a warning in ``warnings``; otherwise it fails with
+    LostAnswerError, which says the write may have been applied all the same and how to check.
+    """
+
+    def __init__(self, cim, operating_system):
         self.cim = cim
+        self.operating_system = operating_system
+        self.warnings = []
         self._service = None
 
     def service(self):
@@ -249,55 +269,99 @@ class _Guest:
     def invoke_service(self, method, params=None):
         return self.cim.invoke(SOFTWARE_LICENSING_SERVICE, method, params, selectors=self.service())
 
-    def install(self, key, operating_system):
+    def read_facts(self):
+        return activation_facts(self.operating_system, read_keyed_products(self.cim))
+
+    def _verify(self, what, lost, applied):
+        """After a write whose answer was lost: read the licence again; ``applied(facts)`` says whether it shows the
+        write done (then a warning), else LostAnswerError."""
+        try:
+            facts = self.read_facts()
+        except AvmaError as reread_error:
+            raise lost_answer_failure(what, lost, _CHECK_LICENSE, reread_error=reread_error) from lost
+        if not applied(facts):
+            raise lost_answer_failure(what, lost, _CHECK_LICENSE) from lost
+        self.warnings.append(lost_answer_warning(what, lost))
+
+    def install(self, key):
         try:
             self.invoke_service("InstallProductKey", {"ProductKey": key})
         except AvmaError as error:
             if answer_lost(error):
-                self._check_lost_install(key, operating_system, error)
-                self.invoke_service("RefreshLicenseStatus")
-                return
-            if not isinstance(error, (CimMethodError, WsmanFaultError)):
-                raise
-            hresult = licensing_hresult(error)
-            if hresult is None:
-                raise
-            reason = status_reason(hresult)
-            raise AvmaError("installing the key %s failed: InstallProductKey returned %s%s" % (
-                mask_product_key(key), reason["hex"], " (%s)" % reason["meaning"] if reason["meaning"] else
-                " (the key does not fit this Windows version and edition, or is not a valid key)")) from error
-        self.invoke_service("RefreshLicenseStatus")
+                self._verify("InstallProductKey of the key %s" % mask_product_key(key), error,
+                             lambda facts: _same_key(facts["windows_product"], key))
+            else:
+                if not isinstance(error, (CimMethodError, WsmanFaultError)):
+                    raise
+                hresult = licensing_hresult(error)
+                if hresult is None:
+                    raise
+                reason = status_reason(hresult)
+                raise AvmaError("installing the key %s failed: InstallProductKey returned %s%s" % (
+                    mask_product_key(key), reason["hex"], " (%s)" % reason["meaning"] if reason["meaning"] else
+                    " (the key does not fit this Windows version and edition, or is not a valid key)")) from error
+        self.refresh()
 
-    def _check_lost_install(self, key, operating_system, lost):
-        """After an InstallProductKey whose answer was lost: return when the guest carries the key (the write was
-        applied), else raise saying whether it was not applied or may still have been."""
+    def refresh(self):
+        """RefreshLicenseStatus. It only makes Windows evaluate its licence again (an AVMA product that is not
+        Licensed asks its host once more), so a lost answer is not a failure: the licence is read again, and what was
+        found goes into the warning; the caller reports what it reads afterwards."""
         try:
-            facts = activation_facts(operating_system, read_keyed_products(self.cim))
+            self.invoke_service("RefreshLicenseStatus")
         except AvmaError as error:
-            raise AvmaError("InstallProductKey of the key %s may have been applied: its answer was lost (%s) and reading the "
-                            "key back failed too (%s); check with hyperv.avma.activation_facts, then run the task again"
-                            % (mask_product_key(key), lost.message, error.message)) from lost
-        if not _same_key(facts["windows_product"], key):
-            raise AvmaError("the answer to InstallProductKey was lost (%s) and the guest does not carry the key %s: it was not "
-                            "installed; run the task again" % (lost.message, mask_product_key(key))) from lost
+            if not answer_lost(error):
+                raise
+            try:
+                found = _licence_words(self.read_facts()["windows_product"])
+            except AvmaError as reread_error:
+                found = "reading it failed too (%s)" % reread_error.message
+            self.warnings.append("RefreshLicenseStatus: the answer was lost (%s); it changes no key, so the task goes on and "
+                                 "reports the licence as read afterwards; read again now: %s" % (error.message, found))
 
     def uninstall(self, product):
-        self.cim.invoke(SOFTWARE_LICENSING_PRODUCT, "UninstallProductKey", selectors={"ID": product["id"]})
-        self.invoke_service("ClearProductKeyFromRegistry")
-        self.invoke_service("RefreshLicenseStatus")
+        masked = mask_product_key(product["partial_product_key"])
+        try:
+            self.cim.invoke(SOFTWARE_LICENSING_PRODUCT, "UninstallProductKey", selectors={"ID": product["id"]})
+        except AvmaError as error:
+            if not answer_lost(error):
+                raise
+            self._verify("UninstallProductKey of the key %s" % masked, error,
+                         lambda facts: not _same_key(facts["windows_product"], product["partial_product_key"]))
+        try:
+            self.invoke_service("ClearProductKeyFromRegistry")
+        except AvmaError as error:
+            if not answer_lost(error):
+                raise
+            # What ClearProductKeyFromRegistry removes is not readable over WMI: nothing to read back.
+            self.warnings.append("ClearProductKeyFromRegistry: the answer was lost (%s); the key %s is uninstalled, but whether "
+                                 "its copy was also cleared from the registry cannot be read over WMI: run slmgr.vbs /cpky on "
+                                 "the guest if that matters (it is safe to run again)" % (error.message, masked))
+        self.refresh()
 
     def activate(self, product):
-        """Activate() on the Windows product, then RefreshLicenseStatus. Returns the HRESULT Activate() failed with,
-        or None."""
+        """Activate() on the Windows product, then RefreshLicenseStatus. Returns (the HRESULT Activate() failed with or
+        None, the error that lost Activate()'s answer or None): the caller reads the licence either way."""
         refused = None
+        lost = None
         try:
             self.cim.invoke(SOFTWARE_LICENSING_PRODUCT, "Activate", selectors={"ID": product["id"]})
         except (CimMethodError, WsmanFaultError) as error:
             refused = licensing_hresult(error)
             if refused is None:
                 raise
-        self.invoke_service("RefreshLicenseStatus")
-        return refused
+        except AvmaError as error:
+            if not answer_lost(error):
+                raise
+            lost = error
+        self.refresh()
+        return refused, lost
+
+
+def _licence_words(product):
+    """``Licensed, key ...DV9BG`` for a warning; ``no Windows key`` when none is installed."""
+    if product is None:
+        return "no Windows key"
+    return "%s, key ...%s" % (product["license_status_name"], product["partial_product_key"])
 
 
 def licensing_hresult(error):
@@ -328,11 +392,15 @@ def _wait_until_licensed(cim, operating_system, timeout, interval, refused):
         time.sleep(min(interval, remaining))
 
 
-def _activation_failure(cim, facts, refused, timeout, since, hyperv_host):
-    """The error of an activation that did not end Licensed: decoded reason, latest Event 12309, what to do next."""
+def _activation_failure(cim, facts, refused, timeout, since, hyperv_host, *, lost=None):
+    """The error of an activation that did not end Licensed: decoded reason, latest Event 12309, what to do next; after
+    an Activate() whose answer was lost (``lost``), that it may have been applied all the same."""
     product = facts["windows_product"] or {}
     reason = product.get("license_status_reason") or status_reason(None)
     parts = []
+    if lost is not None:
+        parts.append("the answer to Activate() was lost (%s), so it may have been applied all the same (%s later)"
+                     % (lost.message, _CHECK_LICENSE))
     refusal = status_reason(refused) if refused is not None else None
     if refusal is not None:
         parts.append("Activate() returned %s%s" % (refusal["hex"], " (%s)" % refusal["meaning"] if refusal["meaning"] else ""))
@@ -367,28 +435,57 @@ def _kvp_changes(cim, after_is_avma, after_facts, params, predicted):
     """(items now, items wanted): the guest KVP items the collection publishes or cleans, as name -> value.
 
     Not AVMA after the task, with clean_stale_kvp: the collection's items and those matching stale_kvp_names go.
-    AVMA after the task, with publish_kvp: the status items are wanted (values unknown while ``predicted``).
+    AVMA after the task, with publish_kvp: the published items are wanted (values unknown while ``predicted``). When
+    the guest's digest item already holds the digest of the wanted items, the items are as the collection last
+    published them: that one value is read, not every item.
     """
     clean = not after_is_avma and params["clean_stale_kvp"]
     publish = after_is_avma and params["publish_kvp"]
     if not (clean or publish):
         return {}, {}
-    current = _read_matching_items(cim, params["stale_kvp_names"] if clean else ())
     if clean:
-        return current, {}
-    wanted = status_items(after_facts)
+        return _read_matching_items(cim, params["stale_kvp_names"]), {}
+    wanted = published_items(after_facts)
     if predicted:
-        wanted = {name: _KNOWN_AFTER_ACTIVATION for name in wanted}
-    return current, wanted
+        return _read_matching_items(cim, ()), {name: KNOWN_AFTER_ACTIVATION for name in wanted}
+    if get_string_value(cim, KVP_KEYS["guest"], STATUS_DIGEST_ITEM) == wanted[STATUS_DIGEST_ITEM]:
+        return dict(wanted), wanted
+    return _read_matching_items(cim, ()), wanted
 
 
-def _apply_kvp(cim, current, wanted):
+def _apply_kvp(cim, current, wanted, warnings):
+    """Remove the items no longer wanted, then write the wanted ones that differ; the digest item last, so that a run
+    cut short leaves a digest that no longer matches and the next run writes the items again."""
     for name in sorted(current):
         if name not in wanted:
-            delete_value(cim, KVP_KEYS["guest"], name)
-    for name, value in sorted(wanted.items()):
+            _write_kvp_item(cim, name, None, warnings)
+    for name, value in sorted(wanted.items(), key=lambda item: (item[0] == STATUS_DIGEST_ITEM, item[0])):
         if current.get(name) != value:
-            set_string_value(cim, KVP_KEYS["guest"], name, value)
+            _write_kvp_item(cim, name, value, warnings)
+
+
+def _write_kvp_item(cim, name, value, warnings):
+    """Set one guest KVP item to ``value``, or delete it (None). A call whose answer was lost is checked by reading
+    the value again: done, a warning; not visible, LostAnswerError."""
+    key = KVP_KEYS["guest"]
+    method = "DeleteValue" if value is None else "SetStringValue"
+    try:
+        if value is None:
+            delete_value(cim, key, name)
+        else:
+            set_string_value(cim, key, name, value)
+    except AvmaError as error:
+        if not answer_lost(error):
+            raise
+        what = "StdRegProv.%s of the guest KVP item %s" % (method, name)
+        check = "check with hyperv.avma.kvp_info (scope: guest) or the registry key HKLM\\%s" % key
+        try:
+            found = get_string_value(cim, key, name)
+        except AvmaError as reread_error:
+            raise lost_answer_failure(what, error, check, reread_error=reread_error) from error
+        if (None if found is None else found[:_MAX_KVP_VALUE_CHARS]) != value:
+            raise lost_answer_failure(what, error, check) from error
+        warnings.append(lost_answer_warning(what, error))
 
 
 def _kvp_report(current, wanted):
@@ -431,23 +528,33 @@ def _product_key(cim, params, check_mode, diff):
     before = activation_facts(operating_system, read_keyed_products(cim))
     product = before["windows_product"]
     os_part = dict(before["os"], edition_id=edition_for(before["os"]["sku"], None, (product or {}).get("license_family")))
-    hyperv_host = read_guest_parameters(cim)
-    guest = _Guest(cim)
+    # What the Hyper-V host published into the guest (Guest\Parameters: a request per value) is read only for a
+    # write: the host to name when activation fails, and to the guest_activation role the host to check first.
+    hyperv_host = None
+    guest = _Guest(cim, operating_system)
     actions = []
     after = before
     after_summary = key_summary(before)
 
     kept = None
+    installs = activates = False
     if params["state"] == "present":
         key, key_is_avma = _target_key(explicit, os_part)
-        # A Hyper-V VM by its virtual hardware, else by what its host publishes into it (read only for an AVMA key).
-        is_vm, hardware = read_hardware(cim) if key_is_avma else (True, None)
         plan = plan_key_install(target_key=key, target_is_avma=key_is_avma, installed=key_summary(before), activate=params["activate"],
-                                replace=params["replace_key"], hardware_is_vm=is_vm, has_guest_parameters=any(hyperv_host.values()),
-                                hardware=hardware)
-        if plan["refusal"]:
-            raise AvmaValueError(plan["refusal"])
+                                replace=params["replace_key"])
+        if plan["vm_check"]:
+            # A Hyper-V VM by its virtual hardware, else (hardware that names nothing) by what its host publishes into it;
+            # a refusal also says what the host published.
+            is_vm, hardware = read_hardware(cim)
+            if is_vm is not True:
+                hyperv_host = read_guest_parameters(cim)
+            refusal = avma_refusal(hardware_is_vm=is_vm, has_guest_parameters=any((hyperv_host or {}).values()), hardware=hardware)
+            if refusal:
+                raise AvmaValueError(refusal)
+        if plan["writes"] and hyperv_host is None:
+            hyperv_host = read_guest_parameters(cim)
         install, activate, kept = plan["install"], plan["activate"], plan["kept"]
+        installs, activates = install, activate
         if install:
             actions.append("install the key %s%s" % (mask_product_key(key), " (AVMA)" if key_is_avma else ""))
         if activate:
@@ -458,20 +565,22 @@ def _product_key(cim, params, check_mode, diff):
         if not check_mode:
             since = utc_now() - _EVENT_CLOCK_SKEW
             if install:
-                guest.install(key, operating_system)
-                after = activation_facts(operating_system, read_keyed_products(cim))
+                guest.install(key)
+                after = guest.read_facts()
                 if not _same_key(after["windows_product"], key):
                     raise AvmaError("InstallProductKey succeeded but the Windows product does not carry the key %s" % mask_product_key(key))
                 if activate and after["windows_product"]["license_status"] == LICENSED:
                     # Windows activated by itself when the key went in (an AVMA key asks its host at once).
-                    activate = False
+                    activate = activates = False
                     actions.remove("activate Windows")
             if activate:
-                refused = guest.activate(after["windows_product"])
+                refused, lost = guest.activate(after["windows_product"])
                 after, licensed = _wait_until_licensed(cim, operating_system, params["activation_timeout"], params["poll_interval"], refused)
                 if not licensed:
                     _publish_best_effort(cim, after, params, key_is_avma)
-                    raise _activation_failure(cim, after, refused, params["activation_timeout"], since, hyperv_host)
+                    raise _activation_failure(cim, after, refused, params["activation_timeout"], since, hyperv_host, lost=lost)
+                if lost is not None:
+                    guest.warnings.append(lost_answer_warning("Activate() of the Windows product", lost))
             after_summary = key_summary(after)
         after_is_avma = key_is_avma
     else:
@@ -480,7 +589,7 @@ def _product_key(cim, params, check_mode, diff):
             after_summary = key_summary(dict(before, windows_product=None))
             if not check_mode:
                 guest.uninstall(product)
-                after = activation_facts(operating_system, read_keyed_products(cim))
+                after = guest.read_facts()
                 after_summary = key_summary(after)
         after_is_avma = bool(after_summary["is_avma"])
 
@@ -492,10 +601,12 @@ def _product_key(cim, params, check_mode, diff):
     if kvp["published"]:
         actions.append("publish the guest KVP items %s" % ", ".join(kvp["published"]))
     if not check_mode:
-        _apply_kvp(cim, current, wanted)
+        _apply_kvp(cim, current, wanted, guest.warnings)
 
-    result = dict(changed=bool(actions), actions=actions, os=os_part, hyperv_host=hyperv_host,
+    result = dict(changed=bool(actions), actions=actions, installs=installs, activates=activates, os=os_part, hyperv_host=hyperv_host,
                   before=key_summary(before), after=after_summary, kvp=kvp, kept=kept)
+    if guest.warnings:
+        result["warnings"] = guest.warnings
     if diff:
         result["diff"] = dict(before=_diff_view(key_summary(before), current), after=_diff_view(after_summary, wanted))
     return result
@@ -507,6 +618,6 @@ def _publish_best_effort(cim, facts, params, key_is_avma):
         return
     try:
         current, wanted = _kvp_changes(cim, True, facts, params, predicted=False)
-        _apply_kvp(cim, current, wanted)
+        _apply_kvp(cim, current, wanted, [])
     except AvmaError:
         return

@@ -40,6 +40,9 @@ REG_QWORD = 11
 
 SUCCESS = 0
 NOT_FOUND = 2
+# What StdRegProv's Get*Value methods are commonly seen to return for a value missing from an existing key
+# (ERROR_INVALID_FUNCTION); unconfirmed, so it reads as "not found" like 2.
+VALUE_MISSING = 1
 _MAX_KEY_PATH_CHARS = 255 * 8  # depth is bounded by the registry itself; this only refuses nonsense early
 _MAX_VALUE_NAME_CHARS = 16383  # the registry's own limit
 
@@ -125,8 +128,8 @@ def get_string_value(cim: CimClient, key_path: str, name: str, *, hive: int = HK
     Raises GuestRegistryError (access denied, not a string value, ...)."""
     key_path = _check_key_path(key_path)
     code, outputs = _call(cim, "GetStringValue", hive, key_path, dict(sValueName=_check_value_name(name)), value_name=name,
-                          allowed=(SUCCESS, NOT_FOUND))
-    if code == NOT_FOUND:
+                          allowed=(SUCCESS, NOT_FOUND, VALUE_MISSING))
+    if code in (NOT_FOUND, VALUE_MISSING):
         return None
     value = outputs.get("sValue")
     return None if value is None else str(value)

@@ -39,6 +39,9 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WsmanFaultError,
     WsmanProtocolError,
     answer_lost,
+    failure_fields,
+    lost_answer_failure,
+    lost_answer_warning,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_licensing import read_keyed_products, read_operating_system
 from ansible_collections.hyperv.avma.plugins.module_utils._guest_registry import HKLM, KVP_KEYS, REG_EXPAND_SZ, REG_SZ, delete_value, enum_values
@@ -680,25 +683,6 @@ def run_vm_method(cim, service, vm, method, params, params_options):
 _KVP_METHODS = {"add": "AddKvpItems", "modify": "ModifyKvpItems", "remove": "RemoveKvpItems"}
 
 
-class LostAnswerError(AvmaError):
-    """A write whose answer never arrived, and reading the state again did not show it done: it may still be applied
-    (a host finishes its job whatever happened to the connection)."""
-
-
-def lost_answer_warning(what, error):
-    return (f"{what}: the answer was lost ({error.message}); the state was read again and shows the change made, "
-            "so it is reported as changed")
-
-
-def lost_answer_failure(what, error, check, *, reread_error=None):
-    """The failure for a write whose answer was lost and that the state read again does not show done."""
-    seen = (f"reading the state again failed too ({reread_error.message})" if reread_error is not None
-            else "the state read again does not show the change")
-    return LostAnswerError(f"{what}: the answer was lost ({error.message}) and {seen}; the write may have been applied "
-                           f"all the same: {check}, or run the task again (it reads the state before it changes anything)",
-                           machine=error.machine, operation=error.operation)
-
-
 def _host_items_now(cim, vm):
     """The host-pushed items of one VM as the host reports them now (one enumeration)."""
     setting = read_settings(cim).get(vm["id"])
@@ -816,7 +800,7 @@ def _item_result(changes, params, *, failure=None, warnings=()):
     if warnings:
         result["warnings"] = list(warnings)
     if failure is not None:
-        result.update(failed=True, msg=str(failure))
+        result.update(failure_fields(failure))
     return result
 
 
@@ -1007,7 +991,7 @@ def integration_service_task(cim, params, check_mode, diff):
     if warnings:
         result["warnings"] = warnings
     if failure is not None:
-        result.update(failed=True, msg=str(failure))
+        result.update(failure_fields(failure))
     if not diff:
         del result["diff"]
     return result

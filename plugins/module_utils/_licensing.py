@@ -221,48 +221,55 @@ def is_hyperv_vm(hardware_is_vm, has_guest_parameters):
     return has_guest_parameters if hardware_is_vm is None else hardware_is_vm
 
 
-def plan_key_install(*, target_key, target_is_avma, installed, activate, replace, hardware_is_vm, has_guest_parameters, hardware=None):
+def plan_key_install(*, target_key, target_is_avma, installed, activate, replace):
     """The plan of product_key with state=present, as a dict:
 
-    - ``refusal``: why nothing may be done (an AVMA key on a machine that is not a Hyper-V VM), else None;
     - ``install``: whether to install ``target_key``; ``activate``: whether to activate afterwards;
     - ``kept``: the installed key kept by the replace policy (``partial_product_key``, ``channel``, ``license_status``,
-      ``reason``), else None.
+      ``reason``), else None;
+    - ``writes``: whether the plan writes to the machine at all (install or activate);
+    - ``vm_check``: whether the machine must be shown to be a Hyper-V VM first (avma_refusal): for an AVMA key, unless
+      the machine is already activated with it, which only a VM can be. A machine that is no VM is refused also when
+      the plan would keep its key: told that the key was kept, its owner would think replace_key=always could switch it.
 
     ``installed`` is the Windows product's key summary (``partial_product_key``, ``is_avma``, ``channel``,
     ``license_status`` name) or None; ``replace`` one of REPLACE_POLICIES: V(not_licensed) never replaces a Licensed
-    non-AVMA key, V(always) replaces any other key. ``hardware_is_vm`` (True, False, or None when Win32_ComputerSystem
-    names no hardware) and ``has_guest_parameters`` decide whether this is a Hyper-V VM (is_hyperv_vm): an AVMA key
-    is refused on anything else; ``hardware`` (the machine's manufacturer and model) is named in the refusal.
+    non-AVMA key, V(always) replaces any other key.
     """
     if replace not in REPLACE_POLICIES:
         raise ValueError("replace must be one of %s, not %r" % (", ".join(REPLACE_POLICIES), replace))
-    plan = dict(refusal=None, install=False, activate=False, kept=None)
-    if target_is_avma and not is_hyperv_vm(hardware_is_vm, has_guest_parameters):
-        if hardware_is_vm is None:
-            seen = "Win32_ComputerSystem names no hardware"
-        else:
-            seen = "Win32_ComputerSystem reports %s" % (hardware or "no Hyper-V virtual hardware")
-        if has_guest_parameters:
-            seen += (", which outweighs the Guest\\Parameters KVP values it holds: they can be left over in an image captured in a "
-                     "virtual machine")
-        else:
-            seen += ", and no Hyper-V host has published Guest\\Parameters KVP values to it"
-        plan["refusal"] = "this machine is not a Hyper-V virtual machine (%s), so an AVMA key cannot activate it; nothing was changed" % seen
-        return plan
+    plan = dict(install=False, activate=False, kept=None, writes=False)
     partial = ((installed or {}).get("partial_product_key") or "").strip().upper()
     licensed = (installed or {}).get("license_status") == license_status_name(LICENSED)
+    plan["vm_check"] = target_is_avma and not (partial == target_key[-5:] and licensed)
     if partial and partial == target_key[-5:]:
         plan["activate"] = activate and not licensed
-        return plan
-    if partial and licensed and not installed.get("is_avma") and replace == REPLACE_NOT_LICENSED:
+    elif partial and licensed and not installed.get("is_avma") and replace == REPLACE_NOT_LICENSED:
         plan["kept"] = dict(partial_product_key=partial, channel=installed.get("description_channel") or installed.get("channel"),
                             license_status=installed.get("license_status"),
                             reason="a Licensed non-AVMA key is kept unless replace_key=always")
-        return plan
-    plan["install"] = True
-    plan["activate"] = activate
+    else:
+        plan["install"] = True
+        plan["activate"] = activate
+    plan["writes"] = plan["install"] or plan["activate"]
     return plan
+
+
+def avma_refusal(*, hardware_is_vm, has_guest_parameters, hardware=None):
+    """Why an AVMA key must not be installed or activated on this machine (it is no Hyper-V VM: is_hyperv_vm), or
+    None. ``hardware`` (the machine's manufacturer and model) is named in the refusal."""
+    if is_hyperv_vm(hardware_is_vm, has_guest_parameters):
+        return None
+    if hardware_is_vm is None:
+        seen = "Win32_ComputerSystem names no hardware"
+    else:
+        seen = "Win32_ComputerSystem reports %s" % (hardware or "no Hyper-V virtual hardware")
+    if has_guest_parameters:
+        seen += (", which outweighs the Guest\\Parameters KVP values it holds: they can be left over in an image captured in a "
+                 "virtual machine")
+    else:
+        seen += ", and no Hyper-V host has published Guest\\Parameters KVP values to it"
+    return "this machine is not a Hyper-V virtual machine (%s), so an AVMA key cannot activate it; nothing was changed" % seen
 
 
 def predicted_key_summary(installed, plan, *, target_key, target_is_avma):

@@ -122,7 +122,11 @@ options:
         can read it from the Hyper-V host without access to the guest; only values that differ are written.
       - The items are C(HyperVAvma.Release), C(HyperVAvma.Edition), C(HyperVAvma.PartialProductKey),
         C(HyperVAvma.Channel), C(HyperVAvma.LicenseStatus), C(HyperVAvma.LicenseStatusReason),
-        C(HyperVAvma.HostMachineName) and C(HyperVAvma.LastActivationTime); other C(HyperVAvma.) items are removed.
+        C(HyperVAvma.HostMachineName) and C(HyperVAvma.LastActivationTime), and last C(HyperVAvma.StatusDigest), a
+        digest of the others; other C(HyperVAvma.) items are removed.
+      - A run reads the digest item first; when it matches the status, the other items are as the collection last
+        published them and are not read one by one (each is a request). An item changed by hand without the digest is
+        written again when the status changes, or when the digest item is removed.
       - Also done when the activation fails, so that the host sees the failure.
     type: bool
     default: false
@@ -169,12 +173,29 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+answer_lost:
+  description:
+    - Present, and V(true), when the task failed because the answer of one of its writes was lost and the state read
+      again does not show that write done. The write may still have been applied; running the task again is safe, as
+      it reads the state before it changes anything (the roles of the collection do that once).
+  returned: failure
+  type: bool
+  sample: true
 actions:
   description: What the task did, or would do in check mode, one sentence each; keys masked.
   returned: always
   type: list
   elements: str
   sample: ["install the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG (AVMA)", "activate Windows"]
+installs:
+  description: Whether the task installs a key (in check mode, would install one).
+  returned: always
+  type: bool
+activates:
+  description: Whether the task activates Windows (in check mode, would activate it); false when Windows activated by
+    itself as the key went in.
+  returned: always
+  type: bool
 os:
   description: The guest's Windows Server version and edition, as the key was chosen for.
   returned: always
@@ -207,6 +228,8 @@ os:
 hyperv_host:
   description:
     - What the Hyper-V host wrote into the guest's C(Guest\Parameters) KVP key, null where absent. Untrusted.
+    - Read only when the task installs a key or activates Windows (RV(installs), RV(activates)), since each value costs a
+      request; null as a whole otherwise.
   returned: always
   type: dict
   contains:

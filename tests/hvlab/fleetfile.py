@@ -17,7 +17,7 @@ from . import activation, catalog, eventlog, fleetfile_hyperv
 from .cimtypes import CimTypeError, normalize
 from .faultxml import FAULT_STYLES
 from .fleetspec import (AcceptedKey, CertificateMapping, Credential, ExtraProduct, LicenseSpec, MachineSpec, OsSpec, SeedEvent,
-                        WinrmAuthSpec)
+                        WinrmAuthSpec, WinrmConfigSpec)
 from .schema import MACHINE_KINDS
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,14}$")
@@ -29,7 +29,7 @@ LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 MACHINE_FIELDS = {"address", "kind", "hyperv_host", "inventory", "credentials", "os", "windows_license",
                   "extra_products", "fault_style", "accepted_keys", "events", "vm", "hyperv", "synthetic_vms", "wire",
-                  "winrm_auth"}
+                  "winrm_auth", "winrm_config"}
 WINRM_AUTH_METHODS = ("basic", "negotiate", "kerberos", "credssp", "certificate")
 OS_FIELDS = {"version", "edition", "caption", "build", "sku", "computer_name"}
 LICENSE_FIELDS = {"channel", "status", "status_reason", "grace_minutes", "partial_product_key", "avma_host",
@@ -173,6 +173,7 @@ class _MachineReader:
             inventory=dict(inventory), hyperv_host=hyperv_host, os=os_spec, license=self._license(os_spec),
             extra_products=self._extra_products(), fault_style=fault_style,
             accepted_keys=self._accepted_keys(os_spec), events=self._events(), winrm_auth=self._winrm_auth(),
+            winrm_config=self._winrm_config(),
             **fleetfile_hyperv.read_fields(self, kind, os_spec))
 
     def _address(self):
@@ -222,6 +223,14 @@ class _MachineReader:
                 self.fail(field, "user %r is not one of the machine's credentials" % entry["user"])
             mappings.append(CertificateMapping(entry["subject"], entry["user"]))
         return WinrmAuthSpec(certificate_mappings=tuple(mappings), **switches)
+
+    def _winrm_config(self):
+        raw = self.raw.get("winrm_config") or {}
+        if not isinstance(raw, dict) or set(raw) - {"max_batch_items"}:
+            self.fail("winrm_config", "must be a mapping with max_batch_items")
+        if "max_batch_items" not in raw:
+            return WinrmConfigSpec()
+        return WinrmConfigSpec(max_batch_items=self._int("winrm_config.max_batch_items", raw["max_batch_items"], 1, 4294967295))
 
     def _int(self, field, value, low, high):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

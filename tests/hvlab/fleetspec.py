@@ -174,6 +174,15 @@ class WinrmAuthSpec:
 
 
 @dataclass(frozen=True)
+class WinrmConfigSpec:
+    """The machine's WinRM service limits (``WSMan:\\localhost``; fleet file ``winrm_config``): ``max_batch_items``
+    (MaxBatchItems, default 32000 as on Windows) caps the items of one Enumerate or Pull answer, whatever the
+    client's MaxElements, so a small value makes every enumeration of more items than that Pull."""
+
+    max_batch_items: int = 32000
+
+
+@dataclass(frozen=True)
 class MachineSpec:
     """One machine of the fleet file, defaults merged and every field checked."""
 
@@ -195,3 +204,4 @@ class MachineSpec:
     accepted_keys: tuple = ()
     events: tuple = ()
     winrm_auth: WinrmAuthSpec = field(default_factory=WinrmAuthSpec)
+    winrm_config: WinrmConfigSpec = field(default_factory=WinrmConfigSpec)

@@ -181,13 +181,14 @@ def _pull_body(context_id, items, done):
 
 
 def _next_page(exchange, context, max_elements, action, body_builder):
-    """The envelope carrying as many of the context's next items as MaxElements and MaxEnvelopeSize allow."""
+    """The envelope carrying as many of the context's next items as MaxElements, the machine's MaxBatchItems and
+    MaxEnvelopeSize allow."""
     limit = exchange.request.max_envelope_size
     remaining = context.items[context.position:]
     # Overhead of the envelope around the items, measured with a one-character stand-in item, for both endings.
     overhead = max(len(exchange.respond(action, body_builder(context.context_id, ["x"], done), ENUMERATION_PREFIXES)
                        .encode("utf-8")) - 1 for done in (False, True))
-    count = take_page(remaining, max_elements, limit - overhead)
+    count = take_page(remaining, min(max_elements, exchange.machine.spec.winrm_config.max_batch_items), limit - overhead)
     if remaining and count == 0:
         exchange.contexts.close(context)
         needed = overhead + len(remaining[0].encode("utf-8"))

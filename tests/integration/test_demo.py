@@ -36,7 +36,9 @@ PLANTED = {
     ("hv2025", "gdxoff", "data_exchange_off"),
     ("hv2025", "g22eval", "guest_not_licensed"),
 }
-REFUSED_GUESTS = {"g19na", "g22std", "g22on19", "gdxoff", "g22eval"}
+# The guests the site playbook fails: those it cannot activate. gdxoff was activated before its Data Exchange went off,
+# so it has nothing to activate and passes; the report names its trouble (PLANTED).
+REFUSED_GUESTS = {"g19na", "g22std", "g22on19", "g22eval"}
 
 
 def _host_only_report(lab, playbook_runner, tmp_path_factory, name):

@@ -395,3 +395,32 @@ def test_wql_on_the_dmtf_all_classes_uri_uses_the_cimnamespace_selector():
     body = body.replace(b">root/cimv2<", b">root/nothing<")
     reply, root = call(make_service(), "g2022dc", body)
     assert reply.status == 500 and fault_summary(root)[3] == 0x8004100E
+
+
+def test_max_batch_items_of_the_machine_caps_every_page():
+    document = {
+        "defaults": {"credentials": [{"user": "Administrator", "password": "x-Passw0rd"}]},
+        "machines": {"small": {"address": "127.0.20.2", "kind": "guest", "winrm_config": {"max_batch_items": 3},
+                               "os": {"version": "2019", "edition": "ServerStandard"}}},
+    }
+    service = WsmanService(Fleet.from_document(document), clock=FakeClock())
+    ids, responses = enumerate_all(service, "small", class_enumerate("SoftwareLicensingProduct", max_elements=32000), 32000)
+    assert ids == product_ids(service, "small") and len(ids) > 6
+    sizes = [len(items_of(root, ENUM_RESPONSE if index == 0 else PULL_RESPONSE)) for index, root in enumerate(responses)]
+    assert sizes == [3] * (len(ids) // 3) + ([len(ids) % 3] if len(ids) % 3 else [])
+    # A client asking for fewer items still gets its MaxElements.
+    ids, responses = enumerate_all(make_service(), "g2019std", class_enumerate("SoftwareLicensingProduct", max_elements=2), 2)
+    assert len(responses) == (len(ids) + 1) // 2
+
+
+@pytest.mark.parametrize("winrm_config, message", [
+    ({"max_batch_items": 0}, "winrm_config.max_batch_items: must be an integer from 1"),
+    ({"max_batch_items": "5"}, "winrm_config.max_batch_items: must be an integer from 1"),
+    ({"max_envelope_size_kb": 8}, "winrm_config: must be a mapping with max_batch_items"),
+])
+def test_fleet_file_refuses_bad_winrm_config(winrm_config, message):
+    document = {"machines": {"small": {"address": "127.0.20.2", "kind": "guest", "winrm_config": winrm_config,
+                                       "credentials": [{"user": "Administrator", "password": "x-Passw0rd"}],
+                                       "os": {"version": "2019", "edition": "ServerStandard"}}}}
+    with pytest.raises(ValueError, match=message):
+        Fleet.from_document(document)

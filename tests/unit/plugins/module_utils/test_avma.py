@@ -267,3 +267,16 @@ def test_kvp_name_matches(name, patterns, expected):
 
 def test_kvp_prefix_is_fixed():
     assert avma.AVMA_KVP_PREFIX == "HyperVAvma."
+
+
+def test_published_items_end_with_the_digest_of_the_status_items():
+    facts = dict(os=dict(release="2022", edition_id="ServerDatacenter"), windows_product=dict(
+        partial_product_key="DV9BG", is_avma_key=True, license_status_name="Licensed", license_status_reason=dict(hex="0x00000000"),
+        avma_host_machine_name="HV1", avma_last_activation_time="2026-12-01T08:00:00+00:00"))
+    items = avma.published_items(facts)
+    status = avma.status_items(facts)
+    assert items == dict(status, **{"HyperVAvma.StatusDigest": avma.status_digest(status)})
+    assert len(items["HyperVAvma.StatusDigest"]) == 16
+    # Any value that changes changes the digest; the order the items come in does not.
+    assert avma.status_digest(dict(status, **{"HyperVAvma.LicenseStatus": "Unlicensed"})) != avma.status_digest(status)
+    assert avma.status_digest(dict(reversed(list(status.items())))) == avma.status_digest(status)

@@ -310,3 +310,9 @@ def test_a_vm_whose_kvp_was_too_large_to_read_is_flagged_and_the_others_are_not(
     report = build_report([host("hv1", vms=[big, vm("web")])], guests={"web": guest()}, generated_at=NOW)
     assert codes(report) == [("hv1", "bigvm", "kvp_too_large")]
     assert states(report) == {"bigvm": "unknown", "web": "compliant"}
+
+
+def test_the_published_status_leaves_out_the_digest_item():
+    published = vm("web", published={"LicenseStatus": "Licensed", "Channel": "AVMA", "StatusDigest": "0123456789abcdef"})
+    report = build_report([host("hv1", vms=[published])], generated_at=NOW)
+    assert report["hosts"][0]["vms"][0]["published_status"] == {"LicenseStatus": "Licensed", "Channel": "AVMA"}

@@ -49,6 +49,13 @@ def test_set_string_value_on_the_wire(make_client):
     assert [element.text for element in body[0]][2:] == ["HyperVAvma.Status", "Licensed"]
 
 
+@pytest.mark.parametrize("code", ["1", "2"])
+def test_a_missing_value_or_key_reads_as_none(make_client, code):
+    # 2: the key is missing; 1 (ERROR_INVALID_FUNCTION): what StdRegProv is seen to answer for a missing value.
+    wsman, _transport = make_client(output("GetStringValue", ("ReturnValue", code)))
+    assert registry.get_string_value(CimClient(wsman), GUEST_KEY, "HyperVAvma.Status") is None
+
+
 def test_access_denied_names_key_value_and_machine(make_client):
     wsman, _transport = make_client(output("GetStringValue", ("ReturnValue", "5")))
     with pytest.raises(registry.GuestRegistryError) as caught:

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _licensing as licensing
-from ansible_collections.hyperv.avma.plugins.module_utils._licensing import plan_key_install, predicted_key_summary
+from ansible_collections.hyperv.avma.plugins.module_utils._licensing import avma_refusal, plan_key_install, predicted_key_summary
 
 WINDOWS = licensing.WINDOWS_APPLICATION_ID
 OFFICE = "0ff1ce15-a989-479d-af46-f275c6370663"
@@ -171,21 +171,24 @@ MAK_SUMMARY = dict(partial_product_key="2YT43", is_avma=False, channel="Volume:M
     (dict(partial_product_key="XXXXX", is_avma=True, license_status="Licensed"), "not_licensed", True, dict(install=True, activate=True, kept=None)),
 ])
 def test_plan_key_install(installed, replace, activate, expected):
-    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=installed, activate=activate, replace=replace, hardware_is_vm=True,
-                            has_guest_parameters=True)
-    assert plan == dict(expected, refusal=None)
+    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=installed, activate=activate, replace=replace)
+    assert plan == dict(expected, writes=expected["install"] or expected["activate"],
+                        vm_check=not ((installed or {}).get("partial_product_key") == "DV9BG" and installed.get("license_status") == "Licensed"))
 
 
-def test_plan_refuses_an_avma_key_outside_a_hyperv_vm_only():
-    refused = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="always", hardware_is_vm=False,
-                               has_guest_parameters=False)
-    assert "not a Hyper-V virtual machine" in refused["refusal"] and not refused["install"]
-    mak = plan_key_install(target_key="NPPR9-FWDCX-D2C8J-H872K-2YT43", target_is_avma=False, installed=None, activate=True,
-                           replace="not_licensed", hardware_is_vm=False, has_guest_parameters=False)
-    assert mak["refusal"] is None and mak["install"]
+def test_only_an_avma_key_and_only_a_machine_not_activated_with_it_needs_the_vm_check():
+    activated = dict(partial_product_key="DV9BG", is_avma=True, license_status="Licensed")
+    assert plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=activated, activate=True, replace="not_licensed")["vm_check"] is False
+    # A working KMS licence on a Hyper-V host: kept, but the host is checked first, so that it is refused as no VM.
+    kept = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=MAK_SUMMARY, activate=True, replace="not_licensed")
+    assert kept["kept"] and kept["vm_check"] is True
+    mak = plan_key_install(target_key="NPPR9-FWDCX-D2C8J-H872K-2YT43", target_is_avma=False, installed=None, activate=True, replace="always")
+    assert mak["vm_check"] is False and mak["install"] is True
+
+
+def test_a_plan_with_no_policy_it_knows_fails():
     with pytest.raises(ValueError):
-        plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="sometimes", hardware_is_vm=True,
-                         has_guest_parameters=True)
+        plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="sometimes")
 
 
 @pytest.mark.parametrize("hardware_is_vm, has_guest_parameters, allowed, words", [
@@ -199,12 +202,11 @@ def test_plan_refuses_an_avma_key_outside_a_hyperv_vm_only():
     (None, False, False, "Win32_ComputerSystem names no hardware, and no Hyper-V host has published"),
 ])
 def test_the_virtual_hardware_decides_whether_a_machine_is_a_hyperv_vm(hardware_is_vm, has_guest_parameters, allowed, words):
-    plan = plan_key_install(target_key=AVMA_KEY, target_is_avma=True, installed=None, activate=True, replace="not_licensed",
-                            hardware_is_vm=hardware_is_vm, has_guest_parameters=has_guest_parameters,
-                            hardware=None if hardware_is_vm is None else "Dell Inc. PowerEdge R750")
-    assert plan["install"] is allowed and (plan["refusal"] is None) is allowed
+    refusal = avma_refusal(hardware_is_vm=hardware_is_vm, has_guest_parameters=has_guest_parameters,
+                           hardware=None if hardware_is_vm is None else "Dell Inc. PowerEdge R750")
+    assert (refusal is None) is allowed
     if words:
-        assert words in plan["refusal"] and plan["refusal"].endswith("so an AVMA key cannot activate it; nothing was changed")
+        assert words in refusal and refusal.endswith("so an AVMA key cannot activate it; nothing was changed")
 
 
 UNLICENSED_AVMA = dict(partial_product_key="DV9BG", channel="Retail", description_channel="VIRTUAL_MACHINE_ACTIVATION", license_status="Unlicensed",

@@ -13,7 +13,13 @@ import pytest
 from ansible_collections.hyperv.avma.tests.unit.plugins.module_utils.fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _guest_licensing as guest_licensing
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, WinrmTransportError, WsmanFaultError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
+    AvmaError,
+    AvmaValueError,
+    LostAnswerError,
+    WinrmTransportError,
+    WsmanFaultError,
+)
 
 AVMA_2022_DC = "W3GNR-8DDXR-2TFRP-H8P33-DV9BG"
 AVMA_2019_STD = "TNK62-RXVTB-4P47B-2D623-4GF74"
@@ -212,28 +218,125 @@ def test_check_mode_never_states_a_licence_status_it_has_not_seen(product, overr
 
 
 class _LostAnswerGuest(FakeGuest):
-    """InstallProductKey is carried out (or not), but its answer never arrives: the connection is reset."""
+    """``lost`` maps a method ("InstallProductKey", "SetStringValue", ...) to whether its first call is carried out
+    before its answer is lost (the connection is reset); later calls answer normally."""
 
-    def __init__(self, applied, **kwargs):
+    def __init__(self, lost, **kwargs):
         super().__init__(**kwargs)
-        self.applied = applied
+        self.lost = dict(lost)
 
-    def _SoftwareLicensingService_InstallProductKey(self, params, selectors):
-        if self.applied:
-            super()._SoftwareLicensingService_InstallProductKey(params, selectors)
+    def invoke(self, cim_class, method, params=None, *, selectors=None, success_codes=(0,)):
+        if method not in self.lost:
+            return super().invoke(cim_class, method, params, selectors=selectors, success_codes=success_codes)
+        applied = self.lost.pop(method)
+        if applied:
+            super().invoke(cim_class, method, params, selectors=selectors, success_codes=success_codes)
+        else:
+            self.calls.append(("invoke", cim_class.name, method, dict(params or {}), selectors))
         raise WinrmTransportError("connection reset by peer", kind="reset", machine=self.display_name,
-                                  operation="Invoke SoftwareLicensingService.InstallProductKey")
+                                  operation="Invoke %s.%s" % (cim_class.name, method))
 
 
-def test_lost_install_answer_reports_what_the_guest_really_carries():
-    applied = _LostAnswerGuest(True, channels={AVMA_2022_DC: AVMA})
-    result = run(applied)
-    assert result["changed"] is True and result["after"]["partial_product_key"] == "DV9BG"
-    assert result["after"]["license_status"] == "Licensed"
-    lost = _LostAnswerGuest(False, channels={AVMA_2022_DC: AVMA})
-    with pytest.raises(AvmaError, match=r"answer to InstallProductKey was lost \(connection reset by peer\) and the guest does not "
-                                        r"carry the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: it was not installed; run the task again"):
-        run(lost)
+LOST = r"the answer was lost \(connection reset by peer\)"
+MAY_HAVE_BEEN_APPLIED = (r"and the state read again does not show the change; the write may have been applied all the same: "
+                         r"check with hyperv.avma.activation_facts, or run the task again")
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_install_answer_is_checked_by_reading_the_key_never_repeated(applied):
+    guest = _LostAnswerGuest({"InstallProductKey": applied}, channels={AVMA_2022_DC: AVMA}, activates_on_install=True)
+    if applied:
+        result = run(guest)
+        assert result["changed"] is True and result["after"]["partial_product_key"] == "DV9BG"
+        assert result["after"]["license_status"] == "Licensed"
+        assert len(result["warnings"]) == 1
+        assert re.match(r"InstallProductKey of the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s; the state was read again and shows the "
+                        r"change made, so it is reported as changed$" % LOST, result["warnings"][0])
+        assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
+        assert run(guest)["changed"] is False and guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
+        return
+    with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke SoftwareLicensingService.InstallProductKey: InstallProductKey of the key "
+                                        r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
+        run(guest)
+    assert guest.write_methods == ["InstallProductKey"]
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_refresh_answer_is_a_warning_with_the_licence_read_again(applied):
+    guest = _LostAnswerGuest({"RefreshLicenseStatus": applied}, channels={AVMA_2022_DC: AVMA}, activates_on_install=True)
+    result = run(guest)
+    assert result["changed"] is True and result["after"]["license_status"] == "Licensed"
+    assert result["warnings"] == ["RefreshLicenseStatus: the answer was lost (connection reset by peer); it changes no key, so the "
+                                  "task goes on and reports the licence as read afterwards; read again now: Licensed, key ...DV9BG"]
+    assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_activate_answer_is_checked_by_reading_the_licence(applied):
+    guest = _LostAnswerGuest({"Activate": applied}, product=windows_row("DV9BG", channel=AVMA, status=0, reason=0xC004FD02))
+    if applied:
+        result = run(guest)
+        assert result["changed"] is True and result["actions"] == ["activate Windows"]
+        assert result["after"]["license_status"] == "Licensed"
+        assert re.match(r"Activate\(\) of the Windows product: %s; the state was read again and shows the change made" % LOST,
+                        result["warnings"][0])
+        assert guest.write_methods == ["Activate", "RefreshLicenseStatus"]
+        assert run(guest)["changed"] is False and guest.write_methods == ["Activate", "RefreshLicenseStatus"]
+        return
+    with pytest.raises(AvmaError, match=r"activation failed: the answer to Activate\(\) was lost \(connection reset by peer\), so it "
+                                        r"may have been applied all the same \(check with hyperv.avma.activation_facts later\); "
+                                        r"not licensed 30 s after Activate\(\)"):
+        run(guest)
+    assert guest.write_methods == ["Activate", "RefreshLicenseStatus"], "Activate() is not repeated"
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_uninstall_answer_is_checked_by_reading_the_key(applied):
+    guest = _LostAnswerGuest({"UninstallProductKey": applied}, product=windows_row("DV9BG", channel=AVMA, status=1))
+    if applied:
+        result = run(guest, state="absent")
+        assert result["changed"] is True and result["after"]["partial_product_key"] is None
+        assert re.match(r"UninstallProductKey of the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s; the state was read again" % LOST,
+                        result["warnings"][0])
+        assert guest.write_methods == ["UninstallProductKey", "ClearProductKeyFromRegistry", "RefreshLicenseStatus"]
+        assert run(guest, state="absent")["changed"] is False and len(guest.writes) == 3
+        return
+    with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke SoftwareLicensingProduct.UninstallProductKey: UninstallProductKey of the key "
+                                        r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
+        run(guest, state="absent")
+    assert guest.write_methods == ["UninstallProductKey"]
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_clear_answer_warns_that_the_registry_copy_cannot_be_read(applied):
+    guest = _LostAnswerGuest({"ClearProductKeyFromRegistry": applied}, product=windows_row("DV9BG", channel=AVMA, status=1))
+    result = run(guest, state="absent")
+    assert result["changed"] is True and result["after"]["partial_product_key"] is None
+    assert result["warnings"] == [
+        "ClearProductKeyFromRegistry: the answer was lost (connection reset by peer); the key XXXXX-XXXXX-XXXXX-XXXXX-DV9BG is "
+        "uninstalled, but whether its copy was also cleared from the registry cannot be read over WMI: run slmgr.vbs /cpky on "
+        "the guest if that matters (it is safe to run again)"]
+    assert guest.write_methods == ["UninstallProductKey", "ClearProductKeyFromRegistry", "RefreshLicenseStatus"]
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_publish_answer_is_checked_by_reading_the_item(applied):
+    guest = _LostAnswerGuest({"SetStringValue": applied}, product=windows_row("DV9BG", channel=AVMA, status=1))
+    if applied:
+        result = run(guest, publish_kvp=True)
+        assert result["changed"] is True
+        assert re.match(r"StdRegProv.SetStringValue of the guest KVP item HyperVAvma\.\w+: %s; the state was read again" % LOST,
+                        result["warnings"][0])
+        published = [call[3]["sValueName"] for call in guest.writes if call[2] == "SetStringValue"]
+        assert sorted(published) == result["kvp"]["published"] and len(set(published)) == len(published), "none written twice"
+        assert run(guest, publish_kvp=True)["changed"] is False and len(guest.writes) == len(published)
+        return
+    with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke StdRegProv.SetStringValue: StdRegProv.SetStringValue of the guest KVP item "
+                                        r"HyperVAvma\.\w+: %s and the state read again does not show the change; the write may have "
+                                        r"been applied all the same: check with hyperv.avma.kvp_info \(scope: guest\) or the registry "
+                                        r"key HKLM\\SOFTWARE\\Microsoft\\Virtual Machine\\Guest, or run the task again" % LOST):
+        run(guest, publish_kvp=True)
+    assert guest.write_methods == ["SetStringValue"]
 
 
 @pytest.mark.parametrize("build, sku, words", [
@@ -356,10 +459,37 @@ def test_check_mode_publishing_with_a_pending_install_writes_nothing():
     assert result["diff"]["after"]["kvp_items"]["HyperVAvma.LicenseStatus"] == "(known after activation)"
 
 
-def test_hyperv_host_comes_from_guest_parameters():
+def test_hyperv_host_comes_from_guest_parameters_when_the_task_writes():
+    guest = avma_guest(registry=kvp_registry())
+    result = run(guest, check_mode=True)
+    assert result["installs"] is True and result["activates"] is True
+    assert result["hyperv_host"] == dict(host_name="hv2022.lab", physical_host_name="HV2022", physical_host_name_fully_qualified=None,
+                                         virtual_machine_name="web01", virtual_machine_id=None)
+
+
+def reads_of(guest, key):
+    return [call for call in guest.calls if call[0] == "invoke" and (call[3] or {}).get("sSubKeyName", "").lower() == key.lower()]
+
+
+def test_a_guest_with_nothing_to_do_costs_three_reads():
     guest = licensed_avma_guest(registry=kvp_registry())
-    assert run(guest)["hyperv_host"] == dict(host_name="hv2022.lab", physical_host_name="HV2022", physical_host_name_fully_qualified=None,
-                                             virtual_machine_name="web01", virtual_machine_id=None)
+    run(guest, publish_kvp=True)  # publishes the status items and their digest
+    guest.calls.clear()
+    result = run(guest, publish_kvp=True)
+    assert result["changed"] is False and result["installs"] is False and result["activates"] is False
+    # The OS, the Windows product and the digest of the published items; no Guest\Parameters, no hardware, no item by item.
+    assert result["hyperv_host"] is None and not reads_of(guest, PARAMETERS_KEY)
+    assert [call[1:3] for call in guest.calls] == [("Win32_OperatingSystem", None), ("SoftwareLicensingProduct", guest.calls[1][2]),
+                                                  ("StdRegProv", "GetStringValue")]
+
+
+def test_published_items_that_no_longer_match_their_digest_are_read_and_written_again():
+    guest = licensed_avma_guest(registry=kvp_registry())
+    run(guest, publish_kvp=True)
+    guest.registry[GUEST_KEY.lower()]["HyperVAvma.StatusDigest"] = (1, "0000000000000000")
+    result = run(guest, publish_kvp=True)
+    assert result["changed"] is True and result["kvp"]["published"] == ["HyperVAvma.StatusDigest"]
+    assert run(guest, publish_kvp=True)["changed"] is False
 
 
 def test_refused_activation_fails_with_reason_event_and_next_step():
