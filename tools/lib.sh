@@ -131,6 +131,21 @@ stage_collection() {
   (cd "$staged" && git init --quiet && git add --all)
 }
 
+# ansible-test keeps its virtual environments in ~/.ansible/test/venv, shared by every run on the machine: two runs
+# installing into one at once break each other's pip. A call waits until the other run's ansible-test has finished.
+ansible_test() {
+  local lock status=0
+  mkdir -p "$HOME/.ansible/test"
+  exec {lock}>"$HOME/.ansible/test/.hyperv-avma.lock"
+  if ! flock -n "$lock"; then
+    log "waiting for another run's ansible-test to finish (its virtual environments in ~/.ansible/test are shared)"
+    flock "$lock"
+  fi
+  ansible-test "$@" || status=$?
+  exec {lock}>&-
+  return "$status"
+}
+
 # ansible-test bootstraps pip in its virtual environments with a script it downloads (get-pip 23.1.2 for ansible-core
 # 2.16-2.17, 24.2 for 2.18-2.19, 25.2 for 2.20-2.21); where that host cannot be
 # reached, a stand-in that uses ensurepip's bundled pip takes its place.

@@ -63,7 +63,7 @@ pytest_all() {
 units() {
   local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
   stage_collection "$staged"
-  (cd "$staged" && ansible-test units --venv --requirements --python "$(ansible_python "$1")" --num-workers 2 --color no)
+  (cd "$staged" && ansible_test units --venv --requirements --python "$(ansible_python "$1")" --num-workers 2 --color no)
 }
 
 pytest_integration() {
@@ -75,7 +75,7 @@ pytest_integration() {
 sanity() {
   local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
   stage_collection "$staged"
-  (cd "$staged" && ansible-test sanity --venv --python "$(ansible_python "$1")" --color no)
+  (cd "$staged" && ansible_test sanity --venv --python "$(ansible_python "$1")" --color no)
 }
 
 # targets VERSION: ansible-test integration runs tests/integration/targets on the controller (its venv gets
@@ -84,7 +84,7 @@ sanity() {
 targets() {
   local staged="$BUILD/ansible-$1/ansible_collections/hyperv/avma"
   stage_collection "$staged"
-  (cd "$staged" && ansible-test integration --venv --requirements --python "$(ansible_python "$1")" --color no)
+  (cd "$staged" && ansible_test integration --venv --requirements --python "$(ansible_python "$1")" --color no)
 }
 
 lint() {
