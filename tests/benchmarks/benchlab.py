@@ -15,14 +15,21 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def import_collection():
-    """Make ansible_collections.hyperv.avma importable from this checkout (as tests/unit/conftest.py does)."""
-    base = ROOT / ".build" / "benchmark_collections"
+def collections_path(root=ROOT):
+    """A collections path whose ansible_collections/hyperv/avma is the checkout at ``root`` (default: this one), so
+    that a benchmark can measure another checkout (a git worktree of an older commit) against the same lab."""
+    root = pathlib.Path(root).resolve()
+    base = root / ".build" / "benchmark_collections"
     link = base / "ansible_collections" / "hyperv" / "avma"
     if not link.exists():
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    sys.path.insert(0, str(base))
+        link.symlink_to(root, target_is_directory=True)
+    return base
+
+
+def import_collection(root=ROOT):
+    """Make ansible_collections.hyperv.avma of the checkout at ``root`` importable (as tests/unit/conftest.py does)."""
+    sys.path.insert(0, str(collections_path(root)))
 
 
 def hvlab(*arguments, timeout=600, root=ROOT):

@@ -21,7 +21,7 @@ largest process of the run). The budgets of issue 11 that it measures are checke
 the run exit 1 after the table is printed.
 
     .venv/bin/python tests/benchmarks/fleet_playbooks.py [--hosts 50] [--vms 100] [--guests 200] [--guest-hosts 10]
-        [--forks 20,50] [--report-forks 50] [--delays 0,20] [--markdown FILE]
+        [--forks 20,50] [--report-forks 50] [--delays 0,20] [--markdown FILE] [--collection CHECKOUT]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import time
 
 import yaml
 
-from benchlab import ROOT, admin, hvlab  # pylint: disable=import-error
+from benchlab import ROOT, admin, collections_path, hvlab  # pylint: disable=import-error
 from delay_proxy import DelayProxy  # pylint: disable=import-error
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -115,14 +115,10 @@ class Lab:
         return path
 
 
-def playbook(workdir, lab, inventory, playbook_path, forks, extra):
-    """One ansible-playbook run and what it cost; fails the benchmark when the run fails."""
-    collections_path = ROOT / ".build" / "collections"
-    link = collections_path / "ansible_collections" / "hyperv" / "avma"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path), ANSIBLE_HOME=str(workdir / "home"),
+def playbook(workdir, lab, inventory, playbook_path, forks, extra, collection=ROOT):
+    """One ansible-playbook run with the collection of the checkout at ``collection``, and what it cost; fails the
+    benchmark when the run fails."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path(collection)), ANSIBLE_HOME=str(workdir / "home"),
                ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS=str(forks), ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_HOST_KEY_CHECKING="0",
                ANSIBLE_CONNECTION_PLUGINS=str(HERE / "connection_plugins"),
@@ -190,7 +186,11 @@ def main():
     parser.add_argument("--report-forks", type=int, default=50)
     parser.add_argument("--delays", default="0,20")
     parser.add_argument("--markdown", type=pathlib.Path)
+    parser.add_argument("--collection", type=pathlib.Path, default=ROOT,
+                        help="the checkout whose collection (and playbooks) to measure, e.g. a git worktree of an older commit; the lab and "
+                             "the benchmark's own playbooks stay this checkout's")
     options = parser.parse_args()
+    collection = options.collection.resolve()
     forks = [int(value) for value in options.forks.split(",")]
     delays = [int(value) for value in options.delays.split(",")]
     rows = []
@@ -207,8 +207,8 @@ def main():
             for delay in delays:
                 proxies = []
                 inventory = report_lab.proxied_inventory(delay, proxies)
-                figures = playbook(workdir, report_lab, inventory, ROOT / "playbooks" / "report.yml", options.report_forks,
-                                   dict(compliance_report_dir=str(reports / f"report-{delay}")))
+                figures = playbook(workdir, report_lab, inventory, collection / "playbooks" / "report.yml", options.report_forks,
+                                   dict(compliance_report_dir=str(reports / f"report-{delay}")), collection)
                 record("report", f"{options.hosts} hosts x {options.vms} VMs", options.report_forks, delay, figures)
                 for proxy in proxies:
                     proxy.__exit__()
@@ -219,19 +219,20 @@ def main():
         scale = f"{options.guests} guests, {options.guest_hosts} hosts"
         site_vars = dict(compliance_report_dir=str(reports / "site"), guest_activation_poll_interval=1)
         try:
-            playbook(workdir, guest_lab, guest_lab.inventory, ROOT / "playbooks" / "site.yml", max(forks), site_vars)
+            playbook(workdir, guest_lab, guest_lab.inventory, collection / "playbooks" / "site.yml", max(forks), site_vars, collection)
             for delay in delays:
                 proxies = []
                 inventory = guest_lab.proxied_inventory(delay, proxies)
                 for fork_count in forks:
                     record("activation_facts", scale, fork_count, delay,
-                           playbook(workdir, guest_lab, inventory, HERE / "fleet_activation_facts.yml", fork_count, {}))
+                           playbook(workdir, guest_lab, inventory, HERE / "fleet_activation_facts.yml", fork_count, {}, collection))
                     record("product_key, already compliant", scale, fork_count, delay,
-                           playbook(workdir, guest_lab, inventory, HERE / "fleet_product_key.yml", fork_count, {}))
+                           playbook(workdir, guest_lab, inventory, HERE / "fleet_product_key.yml", fork_count, {}, collection))
                 record("activation_facts, module path", scale, max(forks), delay,
-                       playbook(workdir, guest_lab, inventory, HERE / "fleet_activation_facts.yml", max(forks), dict(bench_module_path=True)))
+                       playbook(workdir, guest_lab, inventory, HERE / "fleet_activation_facts.yml", max(forks), dict(bench_module_path=True),
+                                collection))
                 record("site.yml, second run", scale, max(forks), delay,
-                       playbook(workdir, guest_lab, inventory, ROOT / "playbooks" / "site.yml", max(forks), site_vars))
+                       playbook(workdir, guest_lab, inventory, collection / "playbooks" / "site.yml", max(forks), site_vars, collection))
                 for proxy in proxies:
                     proxy.__exit__()
         finally:
@@ -239,7 +240,7 @@ def main():
 
     checks = budgets(rows, options.hosts, options.guests)
     machine = f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
-    report = "\n".join([f"Measured on {machine}, {time.strftime('%Y-%m-%d %H:%M %Z')}.", "", table(rows), "",
+    report = "\n".join([f"Measured on {machine}, {time.strftime('%Y-%m-%d %H:%M %Z')}, collection of {collection}.", "", table(rows), "",
                         *[f"- {'ok' if passed else 'MISSED'}: {text}" for text, passed in checks]])
     print(report)
     if options.markdown:

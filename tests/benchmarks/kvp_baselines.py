@@ -17,6 +17,7 @@ controller CPU (the measuring process), lab CPU (the lab process), peak memory (
 Budgets (issue 11) are checked at the end; a missed budget makes the run exit 1 after the table is printed.
 
     .venv/bin/python tests/benchmarks/kvp_baselines.py [--counts 10,100,1000,5000] [--delays 0,20] [--markdown FILE]
+        [--collection CHECKOUT]
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def worker(scenario, port, expected):
+def worker(scenario, port, expected, collection):
     """One measurement in this process: prints a JSON line with wall, CPU, peak memory and the VMs it read."""
-    import_collection()
+    import_collection(collection)
     # pylint: disable=import-outside-toplevel
     from ansible_collections.hyperv.avma.plugins.module_utils import _hyperv
     from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient, wql_string
@@ -106,7 +107,7 @@ def measure(scenario, count, delay_ms, lab_port, url, lab_pid):
     with DelayProxy(("127.0.47.%d" % (10 + COUNTS_IN_RUN.index(count)), lab_port), delay_ms / 1000) as proxy:
         admin(url, "POST", "/stats/reset")
         lab_cpu = process_cpu_seconds(lab_pid)
-        run = subprocess.run([sys.executable, __file__, "--worker", scenario, str(proxy.address[1]), str(count)],
+        run = subprocess.run([sys.executable, __file__, "--worker", scenario, str(proxy.address[1]), str(count), str(COLLECTION[0])],
                              capture_output=True, text=True, timeout=3600, check=False)
         if run.returncode:
             raise SystemExit(f"{scenario} at {count} VMs failed: {run.stderr.strip().splitlines()[-1:]}")
@@ -121,6 +122,7 @@ def measure(scenario, count, delay_ms, lab_port, url, lab_pid):
 
 
 COUNTS_IN_RUN: list[int] = []
+COLLECTION: list[pathlib.Path] = []
 
 
 def table(rows):
@@ -164,13 +166,16 @@ def main():
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)))
     parser.add_argument("--delays", default="0,20")
     parser.add_argument("--markdown", type=pathlib.Path)
-    parser.add_argument("--worker", nargs=3, metavar=("SCENARIO", "PORT", "VMS"), help=argparse.SUPPRESS)
+    parser.add_argument("--collection", type=pathlib.Path, default=pathlib.Path(__file__).resolve().parents[2],
+                        help="the checkout whose collection to measure, e.g. a git worktree of an older commit (the lab stays this one's)")
+    parser.add_argument("--worker", nargs=4, metavar=("SCENARIO", "PORT", "VMS", "COLLECTION"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
-        scenario, port, count = options.worker
-        worker(scenario, int(port), int(count))
+        scenario, port, count, collection = options.worker
+        worker(scenario, int(port), int(count), collection)
         return 0
     COUNTS_IN_RUN.extend(int(count) for count in options.counts.split(","))
+    COLLECTION.append(options.collection.resolve())
     delays = [int(delay) for delay in options.delays.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as directory:
