@@ -194,6 +194,16 @@ def lost_answer_failure(what: str, error: AvmaError, check: str, *, reread_error
                            machine=error.machine, operation=error.operation)
 
 
+def failure_fields(error: AvmaError) -> dict[str, object]:
+    """What a task's result says when ``error`` ended it: ``failed`` and ``msg``, and ``answer_lost: true`` when it was
+    a write whose answer was lost and that the state read again does not show done (LostAnswerError): running the task
+    again is safe, as it reads the state before it changes anything, which is what the roles do once."""
+    fields: dict[str, object] = dict(failed=True, msg=str(error))
+    if isinstance(error, LostAnswerError):
+        fields["answer_lost"] = True
+    return fields
+
+
 # WinrmTransportError kinds that mean no HTTP answer came at all.
 _NO_ANSWER_KINDS = ("refused", "connect_timeout", "unreachable", "tls", "reset")
 

@@ -37,6 +37,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WsmanFaultError,
     WsmanProtocolError,
     answer_lost,
+    failure_fields,
     lost_answer_failure,
     lost_answer_warning,
 )
@@ -713,7 +714,7 @@ def _item_result(changes, params, *, failure=None, warnings=()):
     if warnings:
         result["warnings"] = list(warnings)
     if failure is not None:
-        result.update(failed=True, msg=str(failure))
+        result.update(failure_fields(failure))
     return result
 
 
@@ -897,7 +898,7 @@ def integration_service_task(cim, params, check_mode, diff):
     if warnings:
         result["warnings"] = warnings
     if failure is not None:
-        result.update(failed=True, msg=str(failure))
+        result.update(failure_fields(failure))
     if not diff:
         del result["diff"]
     return result

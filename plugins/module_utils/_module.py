@@ -15,7 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
 from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, failure_fields
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 
 
@@ -42,5 +42,5 @@ def run_module(task, task_spec):
         finally:
             client.close()
     except AvmaError as error:
-        module.fail_json(msg=str(error))
+        module.fail_json(**failure_fields(error))
     module.exit_json(**result)

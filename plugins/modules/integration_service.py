@@ -86,6 +86,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+answer_lost:
+  description:
+    - Present, and V(true), when the task failed because the answer of one of its writes was lost and the state read
+      again does not show that write done. The write may still have been applied; running the task again is safe, as
+      it reads the state before it changes anything (the roles of the collection do that once).
+  returned: failure
+  type: bool
+  sample: true
 vms:
   description: The selected VMs and their setting.
   returned: always

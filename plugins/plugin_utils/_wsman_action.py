@@ -25,7 +25,7 @@ from ansible.utils.display import Display
 from ansible_collections.hyperv.avma.plugins.module_utils import _kerberos
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import CimClient
 from ansible_collections.hyperv.avma.plugins.module_utils._connection import WINRM_ARGUMENT_SPEC, build_settings, explicit_options
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, connection_failure
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, connection_failure, failure_fields
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options import connection_kind, inherited_options
 from ansible_collections.hyperv.avma.plugins.plugin_utils._run_command import run_command
@@ -93,7 +93,7 @@ class WsmanAction(ActionBase):
                 # As the winrm connection plugin does: a machine that never answered is UNREACHABLE, not FAILED.
                 result.update(unreachable=True, msg=str(error))
             else:
-                result.update(failed=True, msg=str(error))
+                result.update(failure_fields(error))
         if label and result.get("warnings"):
             # Ansible prints a task's warnings without the host they are about.
             result["warnings"] = ["%s: %s" % (label, warning) for warning in result["warnings"]]

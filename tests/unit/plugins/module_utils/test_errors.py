@@ -19,6 +19,8 @@ from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
     WsmanProtocolError,
     answer_lost,
     connection_failure,
+    failure_fields,
+    lost_answer_failure,
     one_line,
 )
 
@@ -122,3 +124,12 @@ def test_only_a_sent_request_without_an_answer_counts_as_a_lost_answer(error, lo
 ])
 def test_connection_failures_are_those_without_any_answer(error, no_answer):
     assert connection_failure(error) is no_answer
+
+
+def test_a_failure_says_answer_lost_only_for_a_write_the_state_does_not_show():
+    lost = WinrmTransportError("connection reset", kind="reset", machine="g1", operation="Invoke SoftwareLicensingService.InstallProductKey")
+    unseen = lost_answer_failure("InstallProductKey of the key ...", lost, "check with hyperv.avma.activation_facts")
+    assert failure_fields(unseen) == dict(failed=True, msg=str(unseen), answer_lost=True)
+    assert str(unseen).startswith("g1: Invoke SoftwareLicensingService.InstallProductKey: InstallProductKey of the key ...: the answer was lost")
+    assert "may have been applied all the same: check with hyperv.avma.activation_facts" in str(unseen)
+    assert failure_fields(lost) == dict(failed=True, msg=str(lost))

@@ -13,7 +13,13 @@ import pytest
 from fake_guest_cim import GUEST_KEY, PARAMETERS_KEY, FakeGuest, event_row, windows_row
 
 from ansible_collections.hyperv.avma.plugins.module_utils import _guest_licensing as guest_licensing
-from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, WinrmTransportError, WsmanFaultError
+from ansible_collections.hyperv.avma.plugins.module_utils._errors import (
+    AvmaError,
+    AvmaValueError,
+    LostAnswerError,
+    WinrmTransportError,
+    WsmanFaultError,
+)
 
 AVMA_2022_DC = "W3GNR-8DDXR-2TFRP-H8P33-DV9BG"
 AVMA_2019_STD = "TNK62-RXVTB-4P47B-2D623-4GF74"
@@ -215,8 +221,8 @@ def test_a_lost_install_answer_is_checked_by_reading_the_key_never_repeated(appl
         assert guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
         assert run(guest)["changed"] is False and guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
         return
-    with pytest.raises(AvmaError, match=r"^g2022dc: Invoke SoftwareLicensingService.InstallProductKey: InstallProductKey of the key "
-                                        r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
+    with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke SoftwareLicensingService.InstallProductKey: InstallProductKey of the key "
+                                              r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
         run(guest)
     assert guest.write_methods == ["InstallProductKey"]
 
@@ -261,8 +267,8 @@ def test_a_lost_uninstall_answer_is_checked_by_reading_the_key(applied):
         assert guest.write_methods == ["UninstallProductKey", "ClearProductKeyFromRegistry", "RefreshLicenseStatus"]
         assert run(guest, state="absent")["changed"] is False and len(guest.writes) == 3
         return
-    with pytest.raises(AvmaError, match=r"^g2022dc: Invoke SoftwareLicensingProduct.UninstallProductKey: UninstallProductKey of the key "
-                                        r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
+    with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke SoftwareLicensingProduct.UninstallProductKey: UninstallProductKey of the key "
+                                              r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
         run(guest, state="absent")
     assert guest.write_methods == ["UninstallProductKey"]
 
@@ -291,10 +297,10 @@ def test_a_lost_publish_answer_is_checked_by_reading_the_item(applied):
         assert sorted(published) == result["kvp"]["published"] and len(set(published)) == len(published), "none written twice"
         assert run(guest, publish_kvp=True)["changed"] is False and len(guest.writes) == len(published)
         return
-    with pytest.raises(AvmaError, match=r"^g2022dc: Invoke StdRegProv.SetStringValue: StdRegProv.SetStringValue of the guest KVP item "
-                                        r"HyperVAvma\.\w+: %s and the state read again does not show the change; the write may have "
-                                        r"been applied all the same: check with hyperv.avma.kvp_info \(scope: guest\) or the registry "
-                                        r"key HKLM\\SOFTWARE\\Microsoft\\Virtual Machine\\Guest, or run the task again" % LOST):
+    with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke StdRegProv.SetStringValue: StdRegProv.SetStringValue of the guest KVP item "
+                                              r"HyperVAvma\.\w+: %s and the state read again does not show the change; the write may have "
+                                              r"been applied all the same: check with hyperv.avma.kvp_info \(scope: guest\) or the registry "
+                                              r"key HKLM\\SOFTWARE\\Microsoft\\Virtual Machine\\Guest, or run the task again" % LOST):
         run(guest, publish_kvp=True)
     assert guest.write_methods == ["SetStringValue"]
 
