@@ -4,7 +4,9 @@
 
 """Property-based tests (hypothesis) of the CIM codec: embedded instances rendered and parsed back, untrusted
 embedded-instance text that never escapes as anything but the collection's own errors, DMTF datetimes, typed values,
-and WQL string literals checked against the lab's own WQL parser (written separately, from the specification)."""
+and WQL string literals checked against the lab's own WQL parser (written separately, from the specification); method
+input as the lab reads it (its parameter reader, embedded-instance parser and endpoint-reference reader); and the batch
+parse of an embedded-instance array, against parsing each instance alone and against the lab's own KVP items."""
 
 from __future__ import annotations
 
@@ -14,12 +16,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hvlab import kvp_items as lab_kvp_items
 from hvlab import wql as lab_wql
+from hvlab.handlers import _read_parameters as lab_read_parameters
+from hvlab.methods import method as lab_method
+from hvlab.methods_hyperv import _reference_selectors as lab_reference_selectors
+from hvlab.xmlsafe import parse_xml as lab_parse_xml
 
 from ansible_collections.hyperv.avma.plugins.module_utils._cim import (
     CimClass,
     CimProperty,
+    CimReference,
     EmbeddedInstance,
+    _parse_embedded_together,
+    build_method_input,
     decode_instance,
     format_dmtf_datetime,
     parse_cim_datetime,
@@ -28,14 +38,19 @@ from ansible_collections.hyperv.avma.plugins.module_utils._cim import (
     wql_string,
 )
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError
-from ansible_collections.hyperv.avma.plugins.module_utils._xml import parse_xml
+from ansible_collections.hyperv.avma.plugins.module_utils._wsman import NAMESPACES
+from ansible_collections.hyperv.avma.plugins.module_utils._xml import parse_xml, serialize
 
 COMMON = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# For the properties whose every example is a whole array of instances.
+ARRAYS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Characters XML 1.0 can carry (tab, newline, carriage return aside, no C0 controls; no surrogates, U+FFFE, U+FFFF).
 XML_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff\r",
                           min_codepoint=0x20) | st.sampled_from("\t\n")
-XML_TEXT = st.text(XML_CHARS, max_size=200)
+# Text of such characters, with markup (which a uniform draw over all of Unicode almost never gives) mixed in.
+MARKUP = st.sampled_from(["&", "<", ">", '"', "'", "]]>", "&amp;", "&#38;", "<VALUE>", "</INSTANCE>"])
+XML_TEXT = st.lists(st.text(XML_CHARS, max_size=40) | MARKUP, max_size=8).map("".join)
 IDENTIFIER = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,30}\Z")
 
 
@@ -169,3 +184,136 @@ def test_a_literal_never_lets_its_value_escape_into_the_query(first, second):
 def test_wql_string_refuses_what_is_not_a_string():
     with pytest.raises(AvmaError):
         wql_string(5)
+
+
+# -- method input, as the lab reads it ---------------------------------------------------------------------------
+
+METHOD_RESOURCE = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/X_Methods"
+# Scalar embedded instances (the lab's instance parser reads PROPERTY values, not arrays).
+SCALAR_INSTANCES = embedded_instances().filter(lambda instance: not any(isinstance(value, list) for value in instance.properties.values()))
+SELECTOR_TEXT = XML_TEXT.map(str.strip)
+
+
+@st.composite
+def method_parameters(draw):
+    """(parameters as build_method_input takes them, the lab's parameter spec of the method)."""
+    names = draw(st.lists(IDENTIFIER, min_size=1, max_size=6, unique_by=str.lower))
+    params, spec = {}, []
+    for name in names:
+        kind = draw(st.sampled_from(["string", "uint32", "boolean", "strings", "nil", "embedded", "reference"]))
+        if kind == "string":
+            params[name], cim_type = draw(XML_TEXT), "string"
+        elif kind == "uint32":
+            params[name], cim_type = draw(st.integers(0, 2 ** 32 - 1)), "uint32"
+        elif kind == "boolean":
+            params[name], cim_type = draw(st.booleans()), "boolean"
+        elif kind == "strings":
+            params[name], cim_type = draw(st.lists(XML_TEXT, max_size=4)), "string[]"
+        elif kind == "nil":
+            params[name], cim_type = None, "string"
+        elif kind == "embedded":
+            params[name], cim_type = draw(SCALAR_INSTANCES), "string"
+        else:
+            selectors = draw(st.dictionaries(IDENTIFIER, SELECTOR_TEXT, min_size=1, max_size=4).filter(
+                lambda found: len({key.lower() for key in found}) == len(found)))
+            params[name], cim_type = CimReference(METHOD_RESOURCE.rsplit("/", 1)[0] + "/" + draw(IDENTIFIER), selectors), "reference"
+        spec.append("%s:%s" % (name, cim_type))
+    return params, lab_method("root/cimv2", "X_Methods", "Run", None, params=" ".join(spec))
+
+
+@ARRAYS
+@given(method_parameters())
+def test_method_input_means_to_the_lab_what_the_caller_gave(drawn):
+    params, spec = drawn
+    body = lab_parse_xml(serialize(build_method_input(METHOD_RESOURCE, "Run", params), NAMESPACES))
+    read = {name.lower(): value for name, value in lab_read_parameters(spec, body).items()}
+    for name, value in params.items():
+        got = read[name.lower()]
+        if isinstance(value, list):
+            assert got == (value or None), "an empty array sends nothing, which the method reads as null"
+        elif isinstance(value, EmbeddedInstance):
+            # Hyper-V's embedded-instance parser refuses named entities: the lab's strict parser must take it.
+            class_name, properties = lab_kvp_items.parse_instance(got, strict=True)
+            assert class_name == value.class_name
+            assert properties == {key.lower(): None if item is None else plain(item) for key, item in value.properties.items()}
+        elif isinstance(value, CimReference):
+            assert lab_reference_selectors(got) == (value.resource_uri, {key.lower(): item for key, item in value.selectors.items()})
+        else:
+            assert got == value
+
+
+# -- the batch parse of an embedded-instance array -------------------------------------------------------------------
+
+HOSTILE_TEXT = st.text(max_size=60)
+
+
+@st.composite
+def embedded_texts(draw):
+    """The texts of one embedded-instance array: instances the collection renders, KVP items the lab renders (data of
+    any character, hostile ones included), and damaged or foreign text."""
+    texts = []
+    for _index in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["ours", "lab", "hostile", "damaged", "around"]))
+        if kind == "ours":
+            texts.append(render_embedded_instance(draw(embedded_instances())))
+        elif kind == "lab":
+            texts.append(lab_kvp_items.render_item(draw(IDENTIFIER), draw(HOSTILE_TEXT), draw(st.sampled_from([0, 1, 2, 4])),
+                                                   draw(st.sampled_from(lab_kvp_items.ITEM_SHAPES))))
+        elif kind == "hostile":
+            texts.append(draw(HOSTILE_TEXT))
+        elif kind == "around":
+            # Something before or after a well-formed instance: text, markup, a second instance smuggled in.
+            text = render_embedded_instance(draw(embedded_instances()))
+            extra = draw(st.sampled_from(["x", "<!-- c -->", "<?pi x?>", '<INSTANCE CLASSNAME="Y"/>', "</INSTANCE>", "<a>"]))
+            texts.append(extra + text if draw(st.booleans()) else text + extra)
+        else:
+            text = render_embedded_instance(draw(embedded_instances()))
+            position = draw(st.integers(0, len(text)))
+            texts.append(text[:position] + draw(MUTATIONS) + text[position:])
+    return texts
+
+
+def alone(text):
+    try:
+        return parse_embedded_instance(text)
+    except AvmaError:
+        return None
+
+
+@ARRAYS
+@given(embedded_texts())
+def test_a_batch_parse_gives_what_each_parse_alone_gives_or_nothing(texts):
+    together = _parse_embedded_together(texts)
+    if together is None:
+        return
+    singles = [alone(text) for text in texts]
+    assert None not in singles, "a batch parse never accepts a text that does not parse alone"
+    assert [(item.class_name, item.properties, item.types) for item in together] == [
+        (item.class_name, item.properties, item.types) for item in singles]
+
+
+@ARRAYS
+@given(st.lists(embedded_instances(), min_size=1, max_size=4))
+def test_instances_the_collection_renders_parse_together(instances):
+    together = _parse_embedded_together([render_embedded_instance(instance) for instance in instances])
+    assert together is not None and [item.class_name for item in together] == [instance.class_name for instance in instances]
+
+
+@ARRAYS
+@given(st.lists(st.tuples(IDENTIFIER, HOSTILE_TEXT, st.sampled_from([0, 1, 2, 4]), st.sampled_from(lab_kvp_items.ITEM_SHAPES)),
+                min_size=1, max_size=6))
+def test_kvp_items_the_lab_renders_read_as_the_lab_reads_them(items):
+    texts = [lab_kvp_items.render_item(name, data, source, shape) for name, data, source, shape in items]
+    readable = []
+    for text in texts:
+        try:
+            readable.append(lab_kvp_items.parse_item(text, strict=False))
+        except lab_kvp_items.InstanceError:
+            readable.append(None)
+    together = _parse_embedded_together(texts)
+    if None in readable:
+        # Data XML cannot carry (a control character, a lone surrogate) leaves the item unreadable to both parsers.
+        assert together is None
+        return
+    assert together is not None
+    assert [(item.get("Name"), item.get("Data") or "", item.get("Source")) for item in together] == readable
