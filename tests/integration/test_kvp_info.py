@@ -52,6 +52,19 @@ def test_every_wire_form_gives_the_same_items_in_three_requests(lab, ansible_pla
         assert stats[host]["total_writes"] == 0
 
 
+def test_masked_values_show_neither_in_the_task_output_nor_in_the_registered_result(lab, ansible_playbook, out_dir):
+    run = ansible_playbook("kvp_info.yml", lab.inventory, "-v",
+                           extra_vars=dict(target_hosts="hv43esc", out_dir=str(out_dir), kvp_mask_values=["*owner", "Legacy*"]))
+    assert run.returncode == 0, run.stdout + run.stderr
+    vm = by_name(saved(out_dir)["hv43esc"])["web01"]
+    assert vm["guest_items"] == {"Role": "web", "Owner": "********"}
+    assert vm["host_items"] == {"HyperVAvma.Owner": "********", "LegacyActivationNote": "********"}
+    task_output = run.stdout[run.stdout.index("TASK [Read the KVP items]"):run.stdout.index("TASK [Save the result")]
+    assert '"Owner": "********"' in task_output and '"Role": "web"' in task_output, "-v shows the result, masked"
+    for value in ("team-a", "hosting-ops", "keyed 2026-01-10"):
+        assert value not in run.stdout + run.stderr
+
+
 def test_a_stopped_vm_shows_no_guest_data_but_keeps_its_host_items(lab, ansible_playbook, out_dir):
     stopped = by_name(read_kvp(ansible_playbook, lab, out_dir, "hv43esc", kvp_vms=["STOPPED01"])["hv43esc"])
     assert list(stopped) == ["stopped01"]

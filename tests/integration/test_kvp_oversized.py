@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One guest's 1 MB KVP item on a host of 100 VMs (fleets/kvp_oversized.yml): kvp_info and the kvp inventory plugin
 list the 99 other VMs with their items and flag only that one (issue too_large), instead of losing the whole host
-to w:EncodingLimit. The compliance report lists every VM of the host too (it does not show KVP issues yet)."""
+to w:EncodingLimit. The compliance report lists every VM of the host too, and host_setup works on that host and names
+the VM it switches."""
 
 from __future__ import annotations
 
@@ -69,3 +70,23 @@ def test_the_report_lists_every_vm_of_the_host_and_flags_the_one(lab, ansible_pl
     assert names == sorted(TENANTS + ["bigvm"])
     flagged = [(problem["code"], problem["vm"]) for problem in report["problems"] if problem["code"] == "kvp_too_large"]
     assert flagged == [("kvp_too_large", "bigvm")], report["problems"]
+
+
+def test_host_setup_works_on_that_host_and_names_the_vm_it_switches(lab, ansible_playbook, out_dir):
+    # bigvm's Data Exchange is switched off, so host_setup has that VM to name; its 1 MB item stays in the guest.
+    switched = ansible_playbook("host_data_exchange.yml", lab.inventory,
+                                extra_vars=dict(target_hosts="hv52", out_dir=str(out_dir), service_vms=["bigvm"], service_state="disabled"))
+    assert switched.returncode == 0, switched.stdout + switched.stderr
+    saved(out_dir)
+    lab.reset_stats()
+    run = ansible_playbook("host_setup.yml", lab.inventory, extra_vars=dict(target_hosts="hv52", out_dir=str(out_dir)))
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = saved(out_dir)["hv52"]
+    assert report["problems_found"] == [dict(report["problems_found"][0], code="data_exchange_off", vm="bigvm")], report
+    assert report["data_exchange_enabled_for"] == ["bigvm"] and report["ready"] is True and report["problems"] == []
+    assert lab.stats()["machines"]["hv52"]["writes"] == {"Invoke": 1, "Invoke:Msvm_VirtualSystemManagementService.ModifyResourceSettings": 1}
+    # The host answers for its 100 VMs again, the 1 MB item included: kvp_info still flags only that VM.
+    after = ansible_playbook("kvp_info.yml", lab.inventory, extra_vars=dict(target_hosts="hv52", out_dir=str(out_dir)))
+    assert after.returncode == 0, after.stdout + after.stderr
+    flagged = [vm["name"] for vm in saved(out_dir)["hv52"]["vms"] if vm["issues"]]
+    assert flagged == ["bigvm"]
