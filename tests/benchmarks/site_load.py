@@ -6,10 +6,14 @@ read timeout; 1.25 % each, seeded).
 
 1. Run tests/benchmarks/site_load.yml with the faults on; then run it again (the re-run), faults still on
    (--no-rerun-faults: off).
-2. With the faults off: every guest must be AVMA-activated (activation_facts), and the lab's per-method write
-   counters must show each write exactly once where the state needed it: one InstallProductKey per guest, one
-   Data Exchange switch per VM that had it off.
+2. With the faults off: every guest must be AVMA-activated (activation_facts) with nothing left to change
+   (product_key in check mode, publishing its status items as guest_activation does), and the lab's write counters
+   must show each write exactly once where the state needed it, machine by machine: one InstallProductKey and one
+   SetStringValue per published status item on each guest, one Data Exchange switch on each host per VM that had it
+   off, and nothing else.
 3. A third run, faults off, must make 0 writes.
+
+The guests start without a key (the role keeps a working licence of another channel, so they would need none).
 
 Prints the recap figures (lab counters are cumulative over runs 1 and 2), the faults that fired, the failures, the
 write counters and the time of each run; exits 1 when a check fails.
@@ -30,7 +34,13 @@ import sys
 import tempfile
 import time
 
-from benchlab import ROOT, admin, hvlab  # pylint: disable=import-error
+from benchlab import ROOT, admin, hvlab, import_collection  # pylint: disable=import-error
+
+import_collection()
+from ansible_collections.hyperv.avma.plugins.module_utils._avma import status_items  # noqa: E402 pylint: disable=wrong-import-position
+
+# The status items guest_activation publishes on each guest (publish_kvp): one SetStringValue each.
+PUBLISHED_ITEMS = len(status_items({}))
 
 HERE = pathlib.Path(__file__).resolve().parent
 PASSWORD = "Lab-Passw0rd!"
@@ -47,10 +57,11 @@ def fleet_text(hosts, guests):
         lines += ["  hv%02d:" % number, "    address: 127.0.70.%d" % number, "    kind: host"]
     for number in range(1, guests + 1):
         lines += ["  g%03d:" % number, "    address: 127.0.71.%d" % number, "    kind: guest",
-                  "    hyperv_host: hv%02d" % ((number - 1) % hosts + 1)]
+                  "    hyperv_host: hv%02d" % ((number - 1) % hosts + 1), "    windows_license: {channel: none, status: unlicensed}"]
         if number % 4 == 0:
             lines.append("    vm: {data_exchange: false}")
-    return "\n".join(lines) + "\n", [number for number in range(1, guests + 1) if number % 4 == 0]
+    off = collections.Counter("hv%02d" % ((number - 1) % hosts + 1) for number in range(1, guests + 1) if number % 4 == 0)
+    return "\n".join(lines) + "\n", off
 
 
 def playbook(workdir, name, inventory, extra):
@@ -96,6 +107,22 @@ def writes_by_method(stats):
             if key.startswith("Invoke:"):
                 by_method[key[len("Invoke:"):]] += count
     return by_method
+
+
+def write_problems(stats, guests, data_exchange_off):
+    """Each write exactly once where the state needed it, machine by machine."""
+    problems = []
+    for name, counters in sorted(stats["machines"].items()):
+        writes = {key[len("Invoke:"):]: count for key, count in counters["writes"].items() if key.startswith("Invoke:")}
+        if name.startswith("g"):
+            expected = {"SoftwareLicensingService.InstallProductKey": 1, "StdRegProv.SetStringValue": PUBLISHED_ITEMS}
+        else:
+            expected = {"Msvm_VirtualSystemManagementService.ModifyResourceSettings": data_exchange_off[name]} if data_exchange_off[name] else {}
+        if writes != expected:
+            problems.append("%s wrote %s, expected %s" % (name, writes, expected))
+    if sum(name.startswith("g") for name in stats["machines"]) != guests:
+        problems.append("the lab counted %d guests, expected %d" % (sum(name.startswith("g") for name in stats["machines"]), guests))
+    return problems
 
 
 def main():
@@ -155,21 +182,17 @@ def main():
             out = workdir / "facts"
             out.mkdir()
             run, _seconds = playbook(workdir, "site_verify.yml", inventory, dict(extra, out_dir=str(out)))
-            activated = 0
+            activated, settled = 0, 0
             for path in out.glob("*.json"):
-                facts = json.loads(path.read_text())
-                product = (facts.get("ansible_facts", {}).get("avma") or {}).get("windows_product") or {}
+                saved = json.loads(path.read_text())
+                product = (saved["facts"].get("ansible_facts", {}).get("avma") or {}).get("windows_product") or {}
                 activated += bool(product.get("is_avma_key") and product.get("avma_activated"))
-            print("    guests AVMA-activated: %d of %d" % (activated, options.guests))
-            if activated != options.guests:
-                problems.append("%d guests are not AVMA-activated" % (options.guests - activated))
-            expected = {"SoftwareLicensingService.InstallProductKey": options.guests}
-            for method, count in expected.items():
-                if writes[method] != count:
-                    problems.append("%s written %d times, expected %d" % (method, writes[method], count))
-            switches = sum(count for method, count in writes.items() if method.startswith("Msvm_VirtualSystemManagementService.Modify"))
-            if switches != len(data_exchange_off):
-                problems.append("Data Exchange switched %d times, expected %d" % (switches, len(data_exchange_off)))
+                settled += not saved["pending"].get("changed", True) and not saved["pending"].get("failed")
+            print("    guests AVMA-activated: %d of %d; with nothing left to change: %d" % (activated, options.guests, settled))
+            if activated != options.guests or settled != options.guests:
+                problems.append("%d guests are not AVMA-activated, %d have something left to change"
+                                % (options.guests - activated, options.guests - settled))
+            problems += write_problems(stats, options.guests, data_exchange_off)
 
             admin(url, "POST", "/stats/reset")
             run, seconds = playbook(workdir, "site_load.yml", inventory, extra)
