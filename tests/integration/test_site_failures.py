@@ -1,10 +1,11 @@
 # Copyright: (c) 2026, hyperv.avma contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """hyperv.avma.site and hyperv.avma.report keep going when Hyper-V hosts fail: one host refuses every request (the
-lab's fault injection), another is unreachable (nothing listens where the inventory points). The report is written
-and names both with their reason, the other host and its guest are done, the play recap says UNREACHABLE for the host
-that never answered and FAILED for the one that refused, and no other failure shows anywhere in the output. Then every
-host fails host setup: the play goes on all the same and the report names them all."""
+lab's fault injection), another is unreachable (nothing listens where the inventory points), and so is one guest. The
+report is written and names both hosts with their reason, the other host and its guest are done, the play recap says
+UNREACHABLE for the machines that never answered and FAILED for the one that refused, and no other failure shows
+anywhere in the output. Then every host fails host setup: the play goes on all the same and the report names them
+all."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FLEET = "site_failures.yml"
 GONE = "sfgone"
+GONE_GUEST = "sfgoneg"
 # A failure line of Ansible's output: "fatal: [host]: FAILED! => {...}", "fatal: [guest -> host(address)]:
 # UNREACHABLE! => {...}" or, for a loop item, "failed: [host] (item=...) => {...}".
 FAILURE_LINE = re.compile(r"^(?P<kind>fatal|failed): \[(?P<host>[^\]]+)\](?: \(item=.*?\))?: (?:(?P<status>FAILED|UNREACHABLE)! )?=> (?P<result>\{.*\})$")
@@ -29,6 +31,7 @@ def refused(host):
 
 
 UNREACHABLE = ("UNREACHABLE", r"^sfgone \(127\.0\.34\.3:\d+\): Enumerate \w+: connection to http://127\.0\.34\.3:\d+/wsman refused$")
+GUEST_UNREACHABLE = ("UNREACHABLE", r"^sfgoneg \(127\.0\.34\.4:\d+\): Enumerate \w+: connection to http://127\.0\.34\.4:\d+/wsman refused$")
 
 
 def report_failure(host):
@@ -73,10 +76,12 @@ def assert_only_expected_failures(run, expected):
 
 @pytest.fixture(scope="module")
 def failing_inventory(lab, tmp_path_factory):
-    """The lab's inventory plus sfgone (an address where nothing listens)."""
+    """The lab's inventory plus a host and a guest at addresses where nothing listens (sfgone, sfgoneg)."""
     inventory = yaml.safe_load(lab.inventory.read_text())
     hosts_group = inventory["all"]["children"]["hyperv_hosts"]["hosts"]
     hosts_group[GONE] = dict(hosts_group["sfhv"], ansible_host="127.0.34.3")
+    guests_group = inventory["all"]["children"]["hyperv_guests"]["hosts"]
+    guests_group[GONE_GUEST] = dict(guests_group["sfg1"], ansible_host="127.0.34.4")
     path = tmp_path_factory.mktemp("inventory") / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory))
     return path
@@ -125,7 +130,9 @@ def test_the_recap_says_unreachable_and_failed_and_nothing_else_fails(which, sit
     if which == "site":
         # sfg2's host check reads sfbad; the last play fails sfg2 with that cause.
         expected["sfg2"] = [refused("sfbad"), activation_failure("sfg2", "sfbad")]
+        expected[GONE_GUEST] = [GUEST_UNREACHABLE]
         assert (counts["sfg1"]["failed"], counts["sfg2"]["failed"]) == (0, 1)
+        assert (counts[GONE_GUEST]["unreachable"], counts[GONE_GUEST]["failed"]) == (1, 0), run.stdout[-4000:]
     assert_only_expected_failures(run, expected)
 
 
@@ -148,7 +155,8 @@ def test_when_every_host_fails_host_setup_the_play_goes_on_and_the_report_names_
     assert data["scope"]["hosts_read"] == [] and data["scope"]["hosts_failed"] == ["sfbad", GONE, "sfhv"]
     assert sorted(problem["host"] for problem in data["problems"] if problem["code"] == "host_unreachable") == ["sfbad", GONE, "sfhv"]
     counts = recap(run)
-    assert (counts[GONE]["unreachable"], counts[GONE]["failed"]) == (1, 0), run.stdout[-4000:]
+    for machine in (GONE, GONE_GUEST):
+        assert (counts[machine]["unreachable"], counts[machine]["failed"]) == (1, 0), run.stdout[-4000:]
     for host in ("sfbad", "sfhv", "sfg1", "sfg2"):
         assert (counts[host]["unreachable"], counts[host]["failed"]) == (0, 1), (host, run.stdout[-4000:])
     # The guests ran: their host checks asked the refusing hosts.
@@ -156,6 +164,7 @@ def test_when_every_host_fails_host_setup_the_play_goes_on_and_the_report_names_
         "sfbad": [refused("sfbad"), report_failure("sfbad")],
         "sfhv": [refused("sfhv"), report_failure("sfhv")],
         GONE: [UNREACHABLE],
+        GONE_GUEST: [GUEST_UNREACHABLE],
         "sfg1": [refused("sfhv"), activation_failure("sfg1", "sfhv")],
         "sfg2": [refused("sfbad"), activation_failure("sfg2", "sfbad")],
     })

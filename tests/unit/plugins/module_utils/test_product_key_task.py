@@ -256,7 +256,7 @@ def test_a_lost_install_answer_is_checked_by_reading_the_key_never_repeated(appl
         assert run(guest)["changed"] is False and guest.write_methods == ["InstallProductKey", "RefreshLicenseStatus"]
         return
     with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke SoftwareLicensingService.InstallProductKey: InstallProductKey of the key "
-                                        r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
+                                              r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
         run(guest)
     assert guest.write_methods == ["InstallProductKey"]
 
@@ -302,7 +302,7 @@ def test_a_lost_uninstall_answer_is_checked_by_reading_the_key(applied):
         assert run(guest, state="absent")["changed"] is False and len(guest.writes) == 3
         return
     with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke SoftwareLicensingProduct.UninstallProductKey: UninstallProductKey of the key "
-                                        r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
+                                              r"XXXXX-XXXXX-XXXXX-XXXXX-DV9BG: %s %s" % (LOST, MAY_HAVE_BEEN_APPLIED)):
         run(guest, state="absent")
     assert guest.write_methods == ["UninstallProductKey"]
 
@@ -332,9 +332,9 @@ def test_a_lost_publish_answer_is_checked_by_reading_the_item(applied):
         assert run(guest, publish_kvp=True)["changed"] is False and len(guest.writes) == len(published)
         return
     with pytest.raises(LostAnswerError, match=r"^g2022dc: Invoke StdRegProv.SetStringValue: StdRegProv.SetStringValue of the guest KVP item "
-                                        r"HyperVAvma\.\w+: %s and the state read again does not show the change; the write may have "
-                                        r"been applied all the same: check with hyperv.avma.kvp_info \(scope: guest\) or the registry "
-                                        r"key HKLM\\SOFTWARE\\Microsoft\\Virtual Machine\\Guest, or run the task again" % LOST):
+                                              r"HyperVAvma\.\w+: %s and the state read again does not show the change; the write may have "
+                                              r"been applied all the same: check with hyperv.avma.kvp_info \(scope: guest\) or the registry "
+                                              r"key HKLM\\SOFTWARE\\Microsoft\\Virtual Machine\\Guest, or run the task again" % LOST):
         run(guest, publish_kvp=True)
     assert guest.write_methods == ["SetStringValue"]
 
