@@ -21,7 +21,7 @@ largest process of the run). The budgets of issue 11 that it measures are checke
 the run exit 1 after the table is printed.
 
     .venv/bin/python tests/benchmarks/fleet_playbooks.py [--hosts 50] [--vms 100] [--guests 200] [--guest-hosts 10]
-        [--forks 20,50] [--report-forks 50] [--delays 0,20] [--markdown FILE] [--collection CHECKOUT]
+        [--forks 20,50] [--report-forks 50] [--delays 0,20] [--markdown FILE] [--parts report,guests] [--collection CHECKOUT]
 """
 
 from __future__ import annotations
@@ -145,6 +145,59 @@ def playbook(workdir, lab, inventory, playbook_path, forks, extra, collection=RO
                 bytes=sum(entry.get("bytes_received", 0) + entry.get("bytes_sent", 0) for entry in machines))
 
 
+def _row(scenario, scale, forks, delay_ms, figures):
+    row = dict(figures, scenario=scenario, scale=scale, forks=forks, delay_ms=delay_ms)
+    print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+    return row
+
+
+def report_scenarios(workdir, options, delays, collection):
+    """hyperv.avma.report over the report fleet, once per delay."""
+    rows = []
+    lab = Lab(workdir / "report-fleet", report_fleet(options.hosts, options.vms))
+    try:
+        for delay in delays:
+            proxies = []
+            inventory = lab.proxied_inventory(delay, proxies)
+            figures = playbook(workdir, lab, inventory, collection / "playbooks" / "report.yml", options.report_forks,
+                               dict(compliance_report_dir=str(workdir / "reports" / f"report-{delay}")), collection)
+            rows.append(_row("report", f"{options.hosts} hosts x {options.vms} VMs", options.report_forks, delay, figures))
+            for proxy in proxies:
+                proxy.__exit__()
+    finally:
+        lab.stop()
+    return rows
+
+
+def guest_scenarios(workdir, options, forks, delays, collection):
+    """hyperv.avma.site once over the guest fleet (not measured), then each scenario over its compliant guests, once
+    per delay."""
+    rows = []
+    lab = Lab(workdir / "guest-fleet", guest_fleet(options.guest_hosts, options.guests))
+    scale = f"{options.guests} guests, {options.guest_hosts} hosts"
+    site_vars = dict(compliance_report_dir=str(workdir / "reports" / "site"), guest_activation_poll_interval=1)
+    try:
+        playbook(workdir, lab, lab.inventory, collection / "playbooks" / "site.yml", max(forks), site_vars, collection)
+        for delay in delays:
+            proxies = []
+            inventory = lab.proxied_inventory(delay, proxies)
+            for fork_count in forks:
+                rows.append(_row("activation_facts", scale, fork_count, delay,
+                                 playbook(workdir, lab, inventory, HERE / "fleet_activation_facts.yml", fork_count, {}, collection)))
+                rows.append(_row("product_key, already compliant", scale, fork_count, delay,
+                                 playbook(workdir, lab, inventory, HERE / "fleet_product_key.yml", fork_count, {}, collection)))
+            rows.append(_row("activation_facts, module path", scale, max(forks), delay,
+                             playbook(workdir, lab, inventory, HERE / "fleet_activation_facts.yml", max(forks), dict(bench_module_path=True),
+                                      collection)))
+            rows.append(_row("site.yml, second run", scale, max(forks), delay,
+                             playbook(workdir, lab, inventory, collection / "playbooks" / "site.yml", max(forks), site_vars, collection)))
+            for proxy in proxies:
+                proxy.__exit__()
+    finally:
+        lab.stop()
+    return rows
+
+
 def table(rows):
     head = ("| scenario | scale | forks | delay ms | requests | auth round trips | bytes | writes | wall s | controller CPU s | lab CPU s | "
             "peak MB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -186,57 +239,22 @@ def main():
     parser.add_argument("--report-forks", type=int, default=50)
     parser.add_argument("--delays", default="0,20")
     parser.add_argument("--markdown", type=pathlib.Path)
+    parser.add_argument("--parts", default="report,guests", help="which fleets to run: report, guests or both")
     parser.add_argument("--collection", type=pathlib.Path, default=ROOT,
                         help="the checkout whose collection (and playbooks) to measure, e.g. a git worktree of an older commit; the lab and "
                              "the benchmark's own playbooks stay this checkout's")
     options = parser.parse_args()
     collection = options.collection.resolve()
+    parts = set(options.parts.split(","))
     forks = [int(value) for value in options.forks.split(",")]
     delays = [int(value) for value in options.delays.split(",")]
     rows = []
-
-    def record(scenario, scale, fork_count, delay_ms, figures):
-        rows.append(dict(figures, scenario=scenario, scale=scale, forks=fork_count, delay_ms=delay_ms))
-        print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
-
     with tempfile.TemporaryDirectory() as directory:
         workdir = pathlib.Path(directory)
-        reports = workdir / "reports"
-        report_lab = Lab(workdir / "report-fleet", report_fleet(options.hosts, options.vms))
-        try:
-            for delay in delays:
-                proxies = []
-                inventory = report_lab.proxied_inventory(delay, proxies)
-                figures = playbook(workdir, report_lab, inventory, collection / "playbooks" / "report.yml", options.report_forks,
-                                   dict(compliance_report_dir=str(reports / f"report-{delay}")), collection)
-                record("report", f"{options.hosts} hosts x {options.vms} VMs", options.report_forks, delay, figures)
-                for proxy in proxies:
-                    proxy.__exit__()
-        finally:
-            report_lab.stop()
-
-        guest_lab = Lab(workdir / "guest-fleet", guest_fleet(options.guest_hosts, options.guests))
-        scale = f"{options.guests} guests, {options.guest_hosts} hosts"
-        site_vars = dict(compliance_report_dir=str(reports / "site"), guest_activation_poll_interval=1)
-        try:
-            playbook(workdir, guest_lab, guest_lab.inventory, collection / "playbooks" / "site.yml", max(forks), site_vars, collection)
-            for delay in delays:
-                proxies = []
-                inventory = guest_lab.proxied_inventory(delay, proxies)
-                for fork_count in forks:
-                    record("activation_facts", scale, fork_count, delay,
-                           playbook(workdir, guest_lab, inventory, HERE / "fleet_activation_facts.yml", fork_count, {}, collection))
-                    record("product_key, already compliant", scale, fork_count, delay,
-                           playbook(workdir, guest_lab, inventory, HERE / "fleet_product_key.yml", fork_count, {}, collection))
-                record("activation_facts, module path", scale, max(forks), delay,
-                       playbook(workdir, guest_lab, inventory, HERE / "fleet_activation_facts.yml", max(forks), dict(bench_module_path=True),
-                                collection))
-                record("site.yml, second run", scale, max(forks), delay,
-                       playbook(workdir, guest_lab, inventory, collection / "playbooks" / "site.yml", max(forks), site_vars, collection))
-                for proxy in proxies:
-                    proxy.__exit__()
-        finally:
-            guest_lab.stop()
+        if "report" in parts:
+            rows += report_scenarios(workdir, options, delays, collection)
+        if "guests" in parts:
+            rows += guest_scenarios(workdir, options, forks, delays, collection)
 
     checks = budgets(rows, options.hosts, options.guests)
     machine = f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
