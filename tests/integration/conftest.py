@@ -37,8 +37,9 @@ def collections_path():
 class Lab:
     """A running lab fleet: its directory, inventory and admin endpoint."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, fleet=None):
         self.directory = directory
+        self.fleet = fleet
         self.inventory = directory / "inventory.yml"
         self.ca = directory / "ca.pem"
         self.admin_url = json.loads((directory / "admin.json").read_text())["url"]
@@ -61,6 +62,14 @@ class Lab:
 
     def stats(self):
         return self.admin("GET", "/stats")
+
+    def saved_instances(self, machine):
+        """What the lab has saved of ``machine`` (its snapshot with the journal replayed), as class path -> list of
+        instances: read from the lab's directory with the lab's own code, not over WS-Man."""
+        from hvlab.cli import open_lab  # pylint: disable=import-outside-toplevel
+        saved = open_lab(str(self.fleet), str(self.directory), http_port=0, https_port=0, log_requests=False)
+        assert saved.load_saved_state(), "the lab saved no state in %s" % self.directory
+        return saved.fleet.to_state()["machines"][machine]["instances"]
 
     def reset_stats(self):
         self.admin("POST", "/stats/reset")
@@ -94,7 +103,7 @@ def lab(request, tmp_path_factory, lab_environment):
     if started.returncode != 0:
         pytest.fail("the lab did not start: %s%s" % (started.stdout, started.stderr))
     try:
-        yield Lab(directory)
+        yield Lab(directory, fleet)
     finally:
         hvlab("down", "--dir", str(directory), check=False)
 

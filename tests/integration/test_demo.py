@@ -275,8 +275,8 @@ def test_html_report_renders_in_chromium(site_run, tmp_path):
 def lab_requests_per_month(lab):
     """YYYY-MM -> the Events 12310 in the Application logs of the demo's Hyper-V hosts, from the lab's saved state."""
     counts = collections.Counter()
-    for path in (lab.directory / "state" / "machines").glob("hv*.json"):
-        for event in json.loads(path.read_text())["root/cimv2/Win32_NTLogEvent"]:
+    for host in (name for name, variables in lab.host_vars.items() if variables.get("hvlab_kind") == "host"):
+        for event in lab.saved_instances(host)["root/cimv2/Win32_NTLogEvent"]:
             if event["EventCode"] == 12310 and event["Logfile"] == "Application":
                 text = str(event["TimeGenerated"])
                 counts[text[:7] if text[4] == "-" else "%s-%s" % (text[:4], text[4:6])] += 1

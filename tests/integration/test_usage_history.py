@@ -25,9 +25,8 @@ def _month(time_generated):
 
 def lab_usage(lab, host):
     """(month, first insertion string) -> number of Events 12310 in the host's Application log, from the lab's state."""
-    state = json.loads((lab.directory / "state" / "machines" / ("%s.json" % host)).read_text())
     counts = collections.Counter()
-    for event in state["root/cimv2/Win32_NTLogEvent"]:
+    for event in lab.saved_instances(host)["root/cimv2/Win32_NTLogEvent"]:
         if event["EventCode"] == 12310 and event["Logfile"] == "Application" and _month(event["TimeGenerated"]) in MONTHS:
             counts[(_month(event["TimeGenerated"]), event["InsertionStrings"][0])] += 1
     return counts
