@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, on the newest ansible-core (2.21, the main venv): unit tests, the lab integration tests (real
-# ansible-playbook runs over WinRM against the lab, which the tests start themselves), the execution environment, the
-# docs build, ansible-lint on the whole repository, galaxy-importer on the built tarball, ansible-test units, sanity
-# and integration (tests/integration/targets, against the lab). Then the matrix: ansible-test units and sanity on
+# The whole test suite, on the newest ansible-core (2.21, the main venv): the changelog fragments, ansible-lint on the
+# whole repository, the docs build, galaxy-importer on the built tarball, unit tests, the lab integration tests (real
+# ansible-playbook runs over WinRM against the lab, which the tests start themselves), the execution environment,
+# ansible-test units, sanity and integration (tests/integration/targets, against the lab). Then the matrix: ansible-test units and sanity on
 # every other ansible-core from 2.16 to 2.20, and all integration tests (pytest, with the Kerberos and CredSSP
 # extras, and targets) on the oldest, 2.16.
 # Works on a fresh clone with Python 3.11, 3.12 and 3.13 installed (on the PATH or through pyenv).
@@ -109,11 +109,18 @@ galaxy_import() {
   grep -F 'Importer processing completed successfully' "$out/importer.log" >&2
 }
 
+# The changelog fragments, each parsed and checked against changelogs/config.yaml.
+changelog_lint() {
+  (cd "$ROOT" && "$TOOLS_VENV/bin/antsibull-changelog" lint)
+}
+
+# The quick static checks first, so that a broken fragment or doc fails in a minute, not after the long pytest run.
 newest=$ANSIBLE_NEWEST
-step "$newest" "pytest unit+integration" pytest_all
-step "$newest" "docs" "$ROOT/tools/docs.sh"
+step "$newest" "changelog fragments" changelog_lint
 step "$newest" "ansible-lint" lint
+step "$newest" "docs" "$ROOT/tools/docs.sh"
 step "$newest" "galaxy-importer" galaxy_import
+step "$newest" "pytest unit+integration" pytest_all
 step "$newest" "ansible-test units" units "$newest"
 step "$newest" "sanity" sanity "$newest"
 step "$newest" "integration targets" targets "$newest"
