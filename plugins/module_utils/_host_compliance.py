@@ -28,16 +28,20 @@ HOST_COMPLIANCE_INFO_SPEC = dict(
 
 # Readiness problems after which the host has no Hyper-V to ask for its VMs.
 _NO_VIRTUALIZATION = frozenset({"hyperv_missing", "hyperv_unavailable"})
-_VM_FIELDS = ("name", "id", "state", "data_exchange", "intrinsic_facts", "issues")
+_VM_FIELDS = ("name", "id", "state", "issues")
+_INTRINSIC_FACTS = ("fqdn", "os_name", "os_release", "os_edition_id", "ipv4_addresses")
 _EVENT_FIELDS = ("time_generated", "record_number", "event_id", "insertion_strings", "outcome", "truncated")
 
 
 def report_vm(vm):
-    """What the report reads of a VM from kvp_info's view of it: identity, state, Data Exchange, the decoded intrinsic
-    facts, the issues found in its KVP data, and of its guest items only those the collection publishes
-    (AVMA_KVP_PREFIX)."""
+    """What the report reads of a VM from kvp_info's view of it: identity, state, whether Data Exchange is on, the
+    intrinsic facts it shows (_INTRINSIC_FACTS), the issues found in its KVP data, and of its guest items only those
+    the collection publishes (AVMA_KVP_PREFIX). Every field more costs the controller at each step of a fleet run that
+    carries the answer (the worker's result, the callback, the report task's arguments)."""
     prefix = AVMA_KVP_PREFIX.lower()
     entry = {field: vm[field] for field in _VM_FIELDS}
+    entry["data_exchange"] = dict(enabled=vm["data_exchange"]["enabled"])
+    entry["intrinsic_facts"] = {fact: vm["intrinsic_facts"].get(fact) for fact in _INTRINSIC_FACTS}
     entry["guest_items"] = {name: value for name, value in vm["guest_items"].items() if name.lower().startswith(prefix)}
     return entry
 

@@ -98,8 +98,9 @@ kvp:
       type: str
     vms:
       description:
-        - Each VM as M(hyperv.avma.kvp_info) returns it, with C(name), C(id), C(state), C(data_exchange),
-          C(intrinsic_facts) and C(issues), and C(guest_items) holding only the collection's own items
+        - Each VM as M(hyperv.avma.kvp_info) returns it, with C(name), C(id), C(state) and C(issues); of
+          C(data_exchange) only C(enabled); of C(intrinsic_facts) only C(fqdn), C(os_name), C(os_release),
+          C(os_edition_id) and C(ipv4_addresses); and C(guest_items) holding only the collection's own items
           (C(HyperVAvma.*)); without the other item maps.
       type: list
       elements: dict

@@ -114,6 +114,9 @@ def test_a_host_name_that_is_no_plain_file_name_gets_a_fragment_all_the_same(tmp
     (dict(hosts=[]), "dest is required to write the report"),
     (dict(hosts=[], dest="/tmp/x", formats=["pdf"]), "formats"),
     (dict(hosts=[dict(result={})], dest="/tmp/x"), "name"),
+    (dict(hosts=[dict(name="hv1", result=[1, 2])], dest="/tmp/x"), "result"),
+    (dict(hosts=[dict(name="hv1", result={}, guests=["g1"])], dest="/tmp/x"), "guests"),
+    (dict(hosts=["hv1"], dest="/tmp/x"), "hosts"),
     (dict(hosts=[], dest="/tmp/x", usage_from="2026-13"), "the first month must be a calendar month as YYYY-MM"),
     (dict(hosts=[], dest="/tmp/x", colour="red"), "Unsupported parameters for (hyperv.avma.compliance_report_files) module: colour"),
 ])

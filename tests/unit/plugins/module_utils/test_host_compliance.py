@@ -39,10 +39,16 @@ def test_bad_options_fail_naming_the_machine_before_any_request(overrides, messa
 
 
 def test_a_vm_keeps_what_the_report_reads_and_only_the_collections_own_items():
-    vm = dict(name="web", id="ID", state="running", state_code=2, data_exchange=dict(enabled=True), intrinsic_facts=dict(fqdn="web.corp"),
+    facts = dict(fqdn="web.corp", os_name="Windows Server 2022 Datacenter", os_version="10.0.20348", os_build=20348, os_release="2022",
+                 os_edition_sku=8, os_edition_id="ServerDatacenter", ipv4_addresses=["10.0.0.5"], ipv6_addresses=[], rdp_ipv4_addresses=[],
+                 rdp_ipv6_addresses=[], integration_services_version="10.0.20348.1", os_vendor="Microsoft", os_signature=None)
+    vm = dict(name="web", id="ID", state="running", state_code=2, intrinsic_facts=facts,
+              data_exchange=dict(enabled=True, status="OK", status_code=2, operational_status=[2]),
               issues=[dict(code="control_characters")], intrinsic_items=dict(OSName="Windows"), host_items=dict(Owner="x"),
               host_only_items={}, guest_items={"HyperVAvma.LicenseStatus": "Licensed", "hypervavma.Channel": "AVMA", "Role": "db"})
-    assert report_vm(vm) == dict(name="web", id="ID", state="running", data_exchange=dict(enabled=True), intrinsic_facts=dict(fqdn="web.corp"),
+    shown = dict(fqdn="web.corp", os_name="Windows Server 2022 Datacenter", os_release="2022", os_edition_id="ServerDatacenter",
+                 ipv4_addresses=["10.0.0.5"])
+    assert report_vm(vm) == dict(name="web", id="ID", state="running", data_exchange=dict(enabled=True), intrinsic_facts=shown,
                                  issues=[dict(code="control_characters")],
                                  guest_items={"HyperVAvma.LicenseStatus": "Licensed", "hypervavma.Channel": "AVMA"})
 
