@@ -8,12 +8,12 @@ one step (the documentation is in plugins/modules/compliance_report_files.py).""
 from __future__ import annotations
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hyperv.avma.plugins.module_utils._compliance import DEFAULT_RENEWAL_DAYS, build_report
 from ansible_collections.hyperv.avma.plugins.module_utils._host_compliance import report_host
 from ansible_collections.hyperv.avma.plugins.module_utils._report_render import render_csv, render_html, render_usage_csv
+from ansible_collections.hyperv.avma.plugins.plugin_utils._option_problems import option_problems
 from ansible_collections.hyperv.avma.plugins.plugin_utils._report_context import run_context
 from ansible_collections.hyperv.avma.plugins.plugin_utils._report_files import (
     FORMATS,
@@ -109,10 +109,4 @@ class ActionModule(ActionBase):
         return [(report_host(host["name"], host["result"]), host["guests"]) for host in hosts]
 
     def _validation_message(self, validation):
-        problems = []
-        for error in validation.errors:
-            if isinstance(error, UnsupportedError):
-                problems.append("Unsupported parameters for (%s) module: %s" % (self._task.action, error.msg))
-            else:
-                problems.append(error.msg)
-        return "%s: %s" % (self._task.action, "; ".join(problems))
+        return "%s: %s" % (self._task.action, "; ".join(option_problems(self._task.action, validation)))

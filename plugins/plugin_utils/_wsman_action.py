@@ -18,7 +18,6 @@ import os
 
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -28,6 +27,7 @@ from ansible_collections.hyperv.avma.plugins.module_utils._connection import TAS
 from ansible_collections.hyperv.avma.plugins.module_utils._errors import AvmaError, AvmaValueError, connection_failure, failure_fields
 from ansible_collections.hyperv.avma.plugins.module_utils._wsman import WsmanClient
 from ansible_collections.hyperv.avma.plugins.plugin_utils._connection_options import connection_kind, inherited_options
+from ansible_collections.hyperv.avma.plugins.plugin_utils._option_problems import option_problems
 from ansible_collections.hyperv.avma.plugins.plugin_utils._run_command import run_command
 
 # kinit (Kerberos with a password) runs as a local command of this controller process.
@@ -107,12 +107,7 @@ class WsmanAction(ActionBase):
 
     def _validation_message(self, validation, task_vars):
         """One line naming the host, the module and each problem, with the wording of Ansible's own modules."""
-        problems = []
-        for error in validation.errors:
-            if isinstance(error, UnsupportedError):
-                problems.append("Unsupported parameters for (%s) module: %s" % (self._task.action, error.msg))
-            else:
-                problems.append(error.msg)
+        problems = option_problems(self._task.action, validation)
         host = self._task.delegate_to or task_vars.get("inventory_hostname")
         return "%s: %s" % (host, "; ".join(problems)) if host else "; ".join(problems)
 

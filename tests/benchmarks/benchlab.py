@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import platform
 import subprocess
 import sys
+import time
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -45,3 +47,22 @@ def admin(url, method, route, body=None):
     request = urllib.request.Request(url + route, method=method, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read() or b"null")
+
+
+def process_cpu_seconds(pid):
+    """The CPU time (user and system) process ``pid`` has used so far, from /proc."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def finish(table, checks, markdown=None, note=""):
+    """Print the benchmark's report (the machine and time, ``note``, the ``table``, and each budget of ``checks``,
+    (text, met) pairs, as ok or MISSED), write it to ``markdown`` when given, and return the exit code: 1 when a
+    budget is missed."""
+    machine = f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
+    report = "\n".join([f"Measured on {machine}, {time.strftime('%Y-%m-%d %H:%M %Z')}{note}.", "", table, "",
+                        *[f"- {'ok' if met else 'MISSED'}: {text}" for text, met in checks]])
+    print(report)
+    if markdown:
+        pathlib.Path(markdown).write_text(report + "\n")
+    return 0 if all(met for _text, met in checks) else 1

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import time
 
 import yaml
 
-from benchlab import ROOT, admin, collections_path, hvlab  # pylint: disable=import-error
+from benchlab import ROOT, admin, collections_path, finish, hvlab, process_cpu_seconds  # pylint: disable=import-error
 from delay_proxy import DelayProxy  # pylint: disable=import-error
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -78,11 +77,6 @@ def guest_fleet(hosts, guests):
         lines += ["  g%03d:" % number, "    address: 127.0.75.%d" % number, "    kind: guest", "    hyperv_host: gh%02d" % ((number - 1) % hosts + 1),
                   "    windows_license: {channel: none, status: unlicensed}"]
     return "\n".join(lines) + "\n"
-
-
-def process_cpu_seconds(pid):
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Lab:
@@ -256,14 +250,7 @@ def main():
         if "guests" in parts:
             rows += guest_scenarios(workdir, options, forks, delays, collection)
 
-    checks = budgets(rows, options.hosts, options.guests)
-    machine = f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
-    report = "\n".join([f"Measured on {machine}, {time.strftime('%Y-%m-%d %H:%M %Z')}, collection of {collection}.", "", table(rows), "",
-                        *[f"- {'ok' if passed else 'MISSED'}: {text}" for text, passed in checks]])
-    print(report)
-    if options.markdown:
-        options.markdown.write_text(report + "\n")
-    return 0 if all(passed for _text, passed in checks) else 1
+    return finish(table(rows), budgets(rows, options.hosts, options.guests), options.markdown, f", collection of {collection}")
 
 
 if __name__ == "__main__":

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlab import admin, hvlab, import_collection  # pylint: disable=import-error
+from benchlab import admin, finish, hvlab, import_collection, process_cpu_seconds  # pylint: disable=import-error
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
@@ -58,11 +56,6 @@ def fleet_yaml(counts):
         lines += [f"  bench{count}:", f"    address: 127.0.47.{10 + index}", "    kind: host", "    synthetic_vms:",
                   f"      count: {count}", "      name_prefix: vm", "      guest_items: {Role: tenant, Tier: bronze}"]
     return "\n".join(lines) + "\n"
-
-
-def process_cpu_seconds(pid):
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker(scenario, port, expected, collection):
@@ -194,14 +187,7 @@ def main():
                         print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
         finally:
             hvlab("down", "--dir", directory)
-    checks = budgets(rows)
-    machine = f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
-    report = "\n".join([f"Measured on {machine}, {time.strftime('%Y-%m-%d %H:%M %Z')}.", "", table(rows), "",
-                        *[f"- {'ok' if passed else 'MISSED'}: {text}" for text, passed in checks]])
-    print(report)
-    if options.markdown:
-        options.markdown.write_text(report + "\n")
-    return 0 if all(passed for _text, passed in checks) else 1
+    return finish(table(rows), budgets(rows), options.markdown)
 
 
 if __name__ == "__main__":
