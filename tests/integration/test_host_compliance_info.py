@@ -25,9 +25,11 @@ def without(result, *keys):
 
 
 def report_view(vm):
-    """What host_compliance_info keeps of a VM of kvp_info: all but the item maps, and of the guest's items only the
-    collection's own."""
-    view = {key: vm[key] for key in ("name", "id", "state", "data_exchange", "intrinsic_facts", "issues")}
+    """What host_compliance_info keeps of a VM of kvp_info: identity, state and issues; whether Data Exchange is on;
+    the intrinsic facts the report shows; and of the guest's items only the collection's own."""
+    view = {key: vm[key] for key in ("name", "id", "state", "issues")}
+    view["data_exchange"] = {"enabled": vm["data_exchange"]["enabled"]}
+    view["intrinsic_facts"] = {key: vm["intrinsic_facts"][key] for key in ("fqdn", "os_name", "os_release", "os_edition_id", "ipv4_addresses")}
     view["guest_items"] = {name: value for name, value in vm["guest_items"].items() if name.startswith("HyperVAvma.")}
     return view
 
