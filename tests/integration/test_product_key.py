@@ -210,8 +210,9 @@ def test_guest_activation_keeps_a_licensed_mak_guest_or_switches_it_when_told(la
         assert kept.returncode == 0, kept.stdout[-3000:]
         assert re.search(r"^pk22kept\s+: ok=\d+\s+changed=0\s", kept.stdout, re.MULTILINE), kept.stdout[-1500:]
         line = GUEST_LINE.search(kept.stdout).group(1)
-        assert re.fullmatch(r"pk22kept: Windows Server 2022 ServerDatacenter, Licensed, key \.\.\.(\w{5}) \(VOLUME_MAK\), host not checked, nothing to activate: "
-                            r"no change \(kept the VOLUME_MAK key \.\.\.\1: a Licensed non-AVMA key is kept unless replace_key=always\)", line), line
+        assert re.fullmatch(r"pk22kept: Windows Server 2022 ServerDatacenter, Licensed, key \.\.\.(\w{5}) \(VOLUME_MAK\), host not checked, "
+                            r"nothing to activate: no change \(kept the VOLUME_MAK key \.\.\.\1: a Licensed non-AVMA key is kept "
+                            r"unless replace_key=always\)", line), line
     # Nothing written: not the key, not the stale items (a kept licence is left exactly as it is), not the host.
     assert machine_stats(lab, "pk22kept")["total_writes"] == 0 and machine_stats(lab, "pkhv")["total_writes"] == 0
 

@@ -805,7 +805,7 @@ def test_a_cluster_that_refuses_access_leaves_missing_vms_missing_with_a_warning
     model.cluster_refusal = ACCESS_DENIED["wmi"]
     result = kvp_info_task(model, params_for(KVP_INFO_SPEC, vms=["web01", "db02"]), False, False)
     assert [vm["name"] for vm in result["vms"]] == ["web01"] and result["missing_vms"] == ["db02"]
-    assert result["owned_elsewhere"] == [] and type(result["owned_elsewhere"]) is list
+    assert result["owned_elsewhere"] == [] and isinstance(result["owned_elsewhere"], list)
     assert any("whether another node of the failover cluster runs db02 could not be checked" in warning for warning in result["warnings"])
     with pytest.raises(AvmaValueError, match=r"no VM of this host is named or has the ID: db02 \(whether another node .* could not be checked"):
         kvp_item_task(model, params_for(KVP_ITEM_SPEC, vms=["db02"], items={"a": "1"}), False, False)

@@ -479,8 +479,8 @@ def test_a_guest_with_nothing_to_do_costs_three_reads():
     assert result["changed"] is False and result["installs"] is False and result["activates"] is False
     # The OS, the Windows product and the digest of the published items; no Guest\Parameters, no hardware, no item by item.
     assert result["hyperv_host"] is None and not reads_of(guest, PARAMETERS_KEY)
-    assert [call[1:3] for call in guest.calls] == [("Win32_OperatingSystem", None), ("SoftwareLicensingProduct", guest.calls[1][2]),
-                                                  ("StdRegProv", "GetStringValue")]
+    assert [call[1:3] for call in guest.calls] == [
+        ("Win32_OperatingSystem", None), ("SoftwareLicensingProduct", guest.calls[1][2]), ("StdRegProv", "GetStringValue")]
 
 
 def test_published_items_that_no_longer_match_their_digest_are_read_and_written_again():
