@@ -38,7 +38,7 @@ def request(name, time):
 def run(args, check_mode=False):
     task = types.SimpleNamespace(args=args, action="hyperv.avma.compliance_report_files", check_mode=check_mode, async_val=0)
     connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir="unused"))
-    return ActionModule(task, connection, None, None, None).run(task_vars={})
+    return ActionModule(task, connection, None, None, None, None).run(task_vars={})
 
 
 def fleet():
